@@ -1,0 +1,20 @@
+//! LoRA Explorer: an interactive explainer of Low-Rank Adaptation whose figures are computed in Rust.
+//!
+//! The crate is split into rooms that mirror the architecture (see ARCHITECTURE.md):
+//! - [`math`]: seeded matrices, the LoRA factorisation and parameter counts. Pure numbers.
+//! - [`render`]: colour maps and pixel buffers (RGBA, row-major, 4 bytes a pixel).
+//! - [`state`]: the page's state, one typed struct holding the value of every control.
+//! - [`figures`]: what each figure shows, computed from the state (values, captions, cell reports).
+//! - [`format`]: numbers written for readers (thousands separators, ratios).
+//! - `web` (wasm32 only): the one module that touches the browser.
+//!
+//! Architecture invariant: nothing outside `web` imports `web_sys` or `wasm_bindgen`.
+
+pub mod figures;
+pub mod format;
+pub mod math;
+pub mod render;
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

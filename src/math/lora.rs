@@ -1,0 +1,115 @@
+//! The LoRA factorisation ΔW = B·A and its parameter counts.
+//!
+//! Shapes: W₀ is d×k (frozen), B is d×r, A is r×k (trainable), ΔW = B·A is d×k, and the adapted weight
+//! is W₀ + (α/r)·B·A, the scaling used by the LoRA paper and by Hugging Face PEFT.
+
+use nalgebra::DMatrix;
+
+use super::rng::Stream;
+
+/// Trainable-parameter counts of one d×k weight matrix, fully fine-tuned or adapted at rank r.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamCounts {
+    /// Parameters of W₀: d·k.
+    pub full: u64,
+    /// Parameters of B and A together: r·(d + k).
+    pub lora: u64,
+}
+
+impl ParamCounts {
+    /// Counts for a d×k matrix at rank r.
+    pub fn new(d: u64, k: u64, r: u64) -> Self {
+        Self {
+            full: d * k,
+            lora: r * (d + k),
+        }
+    }
+
+    /// How many times fewer parameters LoRA trains: d·k / (r·(d + k)). Below 1 LoRA trains more.
+    pub fn reduction(self) -> f64 {
+        if self.lora == 0 {
+            f64::INFINITY
+        } else {
+            self.full as f64 / self.lora as f64
+        }
+    }
+}
+
+/// How B and A are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterInit {
+    /// As an adapter might look after training: every entry of B and A drawn from N(0, 0.5²).
+    Trained,
+    /// As LoRA starts: B = 0 and A drawn from U(−1/√k, 1/√k), PEFT's Kaiming-uniform default.
+    AtInitialisation,
+}
+
+/// Standard deviation of the entries of B and A in [`AdapterInit::Trained`].
+pub const TRAINED_STD: f64 = 0.5;
+
+/// Stream ids, one per matrix, so each matrix is independent of the others.
+const STREAM_W0: u64 = 1;
+const STREAM_B: u64 = 2;
+const STREAM_A: u64 = 3;
+
+/// The five matrices of the factorisation figure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Factorisation {
+    /// Frozen pretrained weight, d×k, entries N(0, 1).
+    pub w0: DMatrix<f64>,
+    /// Trainable down-projection side, d×r.
+    pub b: DMatrix<f64>,
+    /// Trainable up-projection side, r×k.
+    pub a: DMatrix<f64>,
+    /// ΔW = B·A, d×k, of rank at most r.
+    pub delta: DMatrix<f64>,
+    /// W₀ + (α/r)·ΔW, d×k.
+    pub merged: DMatrix<f64>,
+    /// The scaling α/r.
+    pub scale: f64,
+}
+
+impl Factorisation {
+    /// Draws W₀, B and A for `seed` and computes ΔW and the merged weight.
+    ///
+    /// Entry (i, j) of each matrix depends only on (seed, i, j), never on the shape, so changing d, k
+    /// or r keeps the entries that remain. Requires 1 ≤ r; any d, k ≥ 1.
+    pub fn generate(d: usize, k: usize, r: usize, alpha: f64, seed: u64, init: AdapterInit) -> Self {
+        let w0_stream = Stream::new(seed, STREAM_W0);
+        let b_stream = Stream::new(seed, STREAM_B);
+        let a_stream = Stream::new(seed, STREAM_A);
+        let w0 = DMatrix::from_fn(d, k, |i, j| w0_stream.normal(i, j));
+        let (b, a) = match init {
+            AdapterInit::Trained => (
+                DMatrix::from_fn(d, r, |i, l| TRAINED_STD * b_stream.normal(i, l)),
+                DMatrix::from_fn(r, k, |l, j| TRAINED_STD * a_stream.normal(l, j)),
+            ),
+            AdapterInit::AtInitialisation => {
+                let bound = 1.0 / (k as f64).sqrt();
+                (
+                    DMatrix::zeros(d, r),
+                    DMatrix::from_fn(r, k, |l, j| bound * (2.0 * a_stream.uniform(l, j) - 1.0)),
+                )
+            }
+        };
+        let delta = &b * &a;
+        let scale = alpha / r.max(1) as f64;
+        let merged = &w0 + &delta * scale;
+        Self {
+            w0,
+            b,
+            a,
+            delta,
+            merged,
+            scale,
+        }
+    }
+
+    /// The largest absolute entry over all five matrices: the half-width of the shared colour scale.
+    pub fn max_abs(&self) -> f64 {
+        [&self.w0, &self.b, &self.a, &self.delta, &self.merged]
+            .iter()
+            .flat_map(|m| m.iter())
+            .fold(0.0_f64, |acc, v| acc.max(v.abs()))
+    }
+}

@@ -1,0 +1,70 @@
+//! The diverging colour map shared by every heatmap: ColorBrewer's RdBu, which is colour-blind safe.
+//!
+//! Negative values are red, zero is a neutral near-white, positive values are blue (the orientation
+//! of matplotlib's `RdBu`, which the teaching notebook uses).
+
+/// An opaque colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rgb {
+    /// Red, 0–255.
+    pub r: u8,
+    /// Green, 0–255.
+    pub g: u8,
+    /// Blue, 0–255.
+    pub b: u8,
+}
+
+impl Rgb {
+    /// Relative luminance (WCAG 2.1) in [0, 1].
+    pub fn luminance(self) -> f64 {
+        fn channel(c: u8) -> f64 {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        }
+        0.2126 * channel(self.r) + 0.7152 * channel(self.g) + 0.0722 * channel(self.b)
+    }
+
+    /// The colour as a CSS hex string, such as `#f7f7f7`.
+    pub fn css(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
+    }
+}
+
+/// A diverging map centred on zero covering [−half_range, half_range]; values beyond are clamped.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Diverging {
+    half_range: f64,
+}
+
+impl Diverging {
+    /// A map for values in [−half_range, half_range]. A zero, negative or non-finite half-range maps
+    /// everything to the neutral colour.
+    pub fn new(half_range: f64) -> Self {
+        Self { half_range }
+    }
+
+    /// The half-width of the value range.
+    pub fn half_range(self) -> f64 {
+        self.half_range
+    }
+
+    /// The colour of `value`. Zero maps to the neutral colour; v and −v map to colours of the same
+    /// lightness on opposite sides. NaN maps to the neutral colour.
+    pub fn colour(self, value: f64) -> Rgb {
+        let t = if self.half_range > 0.0 && self.half_range.is_finite() && value.is_finite() {
+            (0.5 + 0.5 * value / self.half_range).clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        let c = colorous::RED_BLUE.eval_continuous(t);
+        Rgb {
+            r: c.r,
+            g: c.g,
+            b: c.b,
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Rendering to pixels.
+//!
+//! Conventions: an RGBA buffer is row-major, 4 bytes a pixel (red, green, blue, alpha), top row first,
+//! exactly what the browser's `ImageData` expects, so the browser layer paints it in one call.
+
+pub mod colormap;
+pub mod heatmap;
