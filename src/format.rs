@@ -5,7 +5,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (idx, ch) in digits.chars().enumerate() {
-        if idx > 0 && (digits.len() - idx) % 3 == 0 {
+        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -26,7 +26,10 @@ pub fn ratio(x: f64) -> String {
 pub fn signed(x: f64, decimals: usize) -> String {
     let text = format!("{x:.decimals$}");
     // "-0.00" reads as a negative number; show zero plainly.
-    let is_zero = text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.');
+    let is_zero = text
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.');
     if is_zero {
         text.trim_start_matches('-').to_string()
     } else {

@@ -70,7 +70,13 @@ pub trait Section {
 }
 
 /// Parses an integer and clamps it into [min, max]. Accepts a decimal point ("8.0") and rounds.
-fn set_int(key: &'static str, raw: &str, min: u32, max: u32, slot: &mut u32) -> Result<Applied, StateError> {
+fn set_int(
+    key: &'static str,
+    raw: &str,
+    min: u32,
+    max: u32,
+    slot: &mut u32,
+) -> Result<Applied, StateError> {
     let unparsable = || StateError::Unparsable {
         key,
         raw: raw.to_string(),
@@ -93,7 +99,13 @@ fn set_int(key: &'static str, raw: &str, min: u32, max: u32, slot: &mut u32) -> 
 }
 
 /// Parses a number and clamps it into [min, max].
-fn set_float(key: &'static str, raw: &str, min: f64, max: f64, slot: &mut f64) -> Result<Applied, StateError> {
+fn set_float(
+    key: &'static str,
+    raw: &str,
+    min: f64,
+    max: f64,
+    slot: &mut f64,
+) -> Result<Applied, StateError> {
     let value: f64 = raw
         .trim()
         .parse()
@@ -205,7 +217,13 @@ impl Section for FactorisationState {
             "fd" => set_int("fd", raw, lo, hi, &mut self.d)?,
             "fk" => set_int("fk", raw, lo, hi, &mut self.k)?,
             "fr" => set_int("fr", raw, 1, self.max_rank(), &mut self.r)?,
-            "fa" => set_float("fa", raw, Self::ALPHA_RANGE.0, Self::ALPHA_RANGE.1, &mut self.alpha)?,
+            "fa" => set_float(
+                "fa",
+                raw,
+                Self::ALPHA_RANGE.0,
+                Self::ALPHA_RANGE.1,
+                &mut self.alpha,
+            )?,
             "fs" => set_int("fs", raw, 0, Self::MAX_SEED, &mut self.seed)?,
             "fi" => set_bool("fi", raw, &mut self.at_init)?,
             _ => return Err(StateError::UnknownKey(key.to_string())),
@@ -255,7 +273,10 @@ impl PageState {
 
     /// Every control's key, in page order.
     pub fn keys(&self) -> Vec<&'static str> {
-        self.sections().iter().flat_map(|s| s.keys().iter().copied()).collect()
+        self.sections()
+            .iter()
+            .flat_map(|s| s.keys().iter().copied())
+            .collect()
     }
 
     /// The value of control `key` as text.

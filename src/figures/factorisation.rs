@@ -136,10 +136,16 @@ impl FactorisationFigure {
                 ratio(reduction)
             )
         } else {
-            format!("Reduction: {} fewer trainable parameters.", ratio(reduction))
+            format!(
+                "Reduction: {} fewer trainable parameters.",
+                ratio(reduction)
+            )
         };
         [
-            format!("W₀: d·k = {d}·{k} = {} parameters, frozen.", thousands(self.counts.full)),
+            format!(
+                "W₀: d·k = {d}·{k} = {} parameters, frozen.",
+                thousands(self.counts.full)
+            ),
             format!(
                 "B and A: r·(d + k) = {r}·({d} + {k}) = {} trainable parameters.",
                 thousands(self.counts.lora)
@@ -184,7 +190,13 @@ impl FactorisationFigure {
             rows: row..row + 1,
             cols: col..col + 1,
         };
-        let heading = format!("{}[{}, {}] = {}", short_name(id), row + 1, col + 1, signed(value, 4));
+        let heading = format!(
+            "{}[{}, {}] = {}",
+            short_name(id),
+            row + 1,
+            col + 1,
+            signed(value, 4)
+        );
         let mut lines = Vec::new();
         let mut highlights = vec![cell(id)];
         if matches!(id, MatrixId::Delta | MatrixId::Merged) {
@@ -206,7 +218,12 @@ impl FactorisationFigure {
                 ));
             }
             let delta = self.matrices.delta[(row, col)];
-            lines.push(format!("Sum: ΔW[{}, {}] = {}", row + 1, col + 1, signed(delta, 4)));
+            lines.push(format!(
+                "Sum: ΔW[{}, {}] = {}",
+                row + 1,
+                col + 1,
+                signed(delta, 4)
+            ));
             if id == MatrixId::Merged {
                 lines.push(format!(
                     "W₀ + (α/r)·ΔW = {} + {} × {} = {}",

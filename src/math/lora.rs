@@ -74,7 +74,14 @@ impl Factorisation {
     ///
     /// Entry (i, j) of each matrix depends only on (seed, i, j), never on the shape, so changing d, k
     /// or r keeps the entries that remain. Requires 1 ≤ r; any d, k ≥ 1.
-    pub fn generate(d: usize, k: usize, r: usize, alpha: f64, seed: u64, init: AdapterInit) -> Self {
+    pub fn generate(
+        d: usize,
+        k: usize,
+        r: usize,
+        alpha: f64,
+        seed: u64,
+        init: AdapterInit,
+    ) -> Self {
         let w0_stream = Stream::new(seed, STREAM_W0);
         let b_stream = Stream::new(seed, STREAM_B);
         let a_stream = Stream::new(seed, STREAM_A);

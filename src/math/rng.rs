@@ -27,7 +27,9 @@ impl Stream {
     }
 
     fn bits(self, row: usize, col: usize, salt: u64) -> u64 {
-        mix64(mix64(self.key ^ row as u64) ^ (col as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ salt)
+        mix64(
+            mix64(self.key ^ row as u64) ^ (col as u64).wrapping_mul(0xA076_1D64_78BD_642F) ^ salt,
+        )
     }
 
     /// A uniform number in the open interval (0, 1) for entry (row, col).

@@ -10,7 +10,9 @@ pub fn window() -> Result<Window, JsValue> {
 
 /// The page's document.
 pub fn document() -> Result<Document, JsValue> {
-    window()?.document().ok_or_else(|| JsValue::from_str("no document"))
+    window()?
+        .document()
+        .ok_or_else(|| JsValue::from_str("no document"))
 }
 
 /// The element with `id`, or an error naming it.
@@ -27,7 +29,11 @@ pub fn typed_by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
 }
 
 /// Calls `handler` on every `kind` event at `target`, for the life of the page.
-pub fn listen(target: &EventTarget, kind: &str, handler: impl FnMut(Event) + 'static) -> Result<(), JsValue> {
+pub fn listen(
+    target: &EventTarget,
+    kind: &str,
+    handler: impl FnMut(Event) + 'static,
+) -> Result<(), JsValue> {
     let closure = Closure::<dyn FnMut(Event)>::new(handler);
     target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())?;
     // The listener lives as long as the page, so the closure must too.

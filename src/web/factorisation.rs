@@ -5,7 +5,10 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::Clamped;
-use web_sys::{CanvasRenderingContext2d, Document, Element, Event, HtmlCanvasElement, HtmlElement, ImageData, KeyboardEvent, MouseEvent};
+use web_sys::{
+    CanvasRenderingContext2d, Document, Element, Event, HtmlCanvasElement, HtmlElement, ImageData,
+    KeyboardEvent, MouseEvent,
+};
 
 use super::dom::{by_id, listen, typed_by_id, window};
 use super::App;
@@ -65,7 +68,11 @@ impl FactorisationView {
             colour_bar_source: new_canvas(doc)?,
             bar_min: by_id(doc, "f-bar-min")?,
             bar_max: by_id(doc, "f-bar-max")?,
-            counts: [by_id(doc, "f-count-1")?, by_id(doc, "f-count-2")?, by_id(doc, "f-count-3")?],
+            counts: [
+                by_id(doc, "f-count-1")?,
+                by_id(doc, "f-count-2")?,
+                by_id(doc, "f-count-3")?,
+            ],
             caption: by_id(doc, "f-caption")?,
             report: typed_by_id(doc, "f-report")?,
             figure: None,
@@ -83,16 +90,28 @@ impl FactorisationView {
                 if let Some(mouse) = event.dyn_ref::<MouseEvent>() {
                     let mut view = on_move.factorisation.borrow_mut();
                     let cell = view.cell_css;
-                    let (row, col) = ((f64::from(mouse.offset_y()) / cell) as usize, (f64::from(mouse.offset_x()) / cell) as usize);
+                    let (row, col) = (
+                        (f64::from(mouse.offset_y()) / cell) as usize,
+                        (f64::from(mouse.offset_x()) / cell) as usize,
+                    );
                     view.point_at(Some((id, row, col)));
                 }
             })?;
             let on_leave = Rc::clone(app);
-            listen(&canvas, "mouseleave", move |_| on_leave.factorisation.borrow_mut().point_at(None))?;
+            listen(&canvas, "mouseleave", move |_| {
+                on_leave.factorisation.borrow_mut().point_at(None)
+            })?;
             let on_blur = Rc::clone(app);
-            listen(&canvas, "blur", move |_| on_blur.factorisation.borrow_mut().point_at(None))?;
+            listen(&canvas, "blur", move |_| {
+                on_blur.factorisation.borrow_mut().point_at(None)
+            })?;
             let on_focus = Rc::clone(app);
-            listen(&canvas, "focus", move |_| on_focus.factorisation.borrow_mut().point_at(Some((id, 0, 0))))?;
+            listen(&canvas, "focus", move |_| {
+                on_focus
+                    .factorisation
+                    .borrow_mut()
+                    .point_at(Some((id, 0, 0)))
+            })?;
             let on_key = Rc::clone(app);
             listen(&canvas, "keydown", move |event: Event| {
                 let Some(key) = event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key) else {
@@ -111,7 +130,10 @@ impl FactorisationView {
                     Some((cursor_id, row, col)) if cursor_id == id => (row, col),
                     _ => (0, 0),
                 };
-                let target = (row.saturating_add_signed(step.0), col.saturating_add_signed(step.1));
+                let target = (
+                    row.saturating_add_signed(step.0),
+                    col.saturating_add_signed(step.1),
+                );
                 if let Some(figure) = &view.figure {
                     let m = figure.matrix(id);
                     let clamped = (target.0.min(m.nrows() - 1), target.1.min(m.ncols() - 1));
@@ -127,7 +149,9 @@ impl FactorisationView {
         let figure = FactorisationFigure::new(state);
         let available = f64::from(self.container.client_width()) - OPERATOR_ROOM;
         let columns = f64::from(4 * state.k + state.r);
-        self.cell_css = (available / columns).floor().clamp(CELL_RANGE.0, CELL_RANGE.1);
+        self.cell_css = (available / columns)
+            .floor()
+            .clamp(CELL_RANGE.0, CELL_RANGE.1);
         for id in MatrixId::ALL {
             let heatmap = &self.heatmaps[&id];
             let m = figure.matrix(id);
@@ -136,20 +160,26 @@ impl FactorisationView {
             heatmap.label.set_text_content(Some(&figure.label(id)));
             heatmap.canvas.set_attribute(
                 "aria-label",
-                &format!("Heatmap of {}; focus it and use the arrow keys to read its cells.", figure.label(id)),
+                &format!(
+                    "Heatmap of {}; focus it and use the arrow keys to read its cells.",
+                    figure.label(id)
+                ),
             )?;
         }
         let bar = colour_bar_rgba(COLOUR_BAR_STEPS, figure.colours);
         put_pixels(&self.colour_bar_source, &bar, COLOUR_BAR_STEPS, 1)?;
         let half = figure.colours.half_range();
         self.bar_min.set_text_content(Some(&signed(-half, 2)));
-        self.bar_max.set_text_content(Some(&format!("+{}", signed(half, 2))));
+        self.bar_max
+            .set_text_content(Some(&format!("+{}", signed(half, 2))));
         for (element, line) in self.counts.iter().zip(figure.count_lines()) {
             element.set_text_content(Some(&line));
         }
         self.caption.set_text_content(Some(&figure.caption()));
         // Keep the pointed cell if it still exists; its value has changed, so re-report it.
-        let cursor = self.cursor.filter(|&(id, row, col)| figure.cell_report(id, row, col).is_some());
+        let cursor = self
+            .cursor
+            .filter(|&(id, row, col)| figure.cell_report(id, row, col).is_some());
         self.figure = Some(figure);
         self.point_at(cursor);
         self.paint_colour_bar()
@@ -160,7 +190,10 @@ impl FactorisationView {
         self.cursor = cursor;
         let Some(figure) = &self.figure else { return };
         let report = cursor.and_then(|(id, row, col)| figure.cell_report(id, row, col));
-        let highlights = report.as_ref().map(|r| r.highlights.clone()).unwrap_or_default();
+        let highlights = report
+            .as_ref()
+            .map(|r| r.highlights.clone())
+            .unwrap_or_default();
         match &report {
             Some(report) => {
                 let text = std::iter::once(report.heading.clone()).chain(report.lines.iter().cloned()).collect::<Vec<_>>().join("\n");
@@ -171,8 +204,17 @@ impl FactorisationView {
         for id in MatrixId::ALL {
             let m = figure.matrix(id);
             let own: Vec<&Highlight> = highlights.iter().filter(|h| h.matrix == id).collect();
-            if let Err(err) = paint_heatmap(&self.heatmaps[&id], m.nrows(), m.ncols(), self.cell_css, &own) {
-                super::dom::show_error(&format!("A heatmap could not be painted: {}", super::dom::describe(&err)));
+            if let Err(err) = paint_heatmap(
+                &self.heatmaps[&id],
+                m.nrows(),
+                m.ncols(),
+                self.cell_css,
+                &own,
+            ) {
+                super::dom::show_error(&format!(
+                    "A heatmap could not be painted: {}",
+                    super::dom::describe(&err)
+                ));
             }
         }
     }
@@ -182,18 +224,34 @@ impl FactorisationView {
         let height = 14.0;
         let ctx = sized_context(&self.colour_bar, width, height)?;
         ctx.set_image_smoothing_enabled(true);
-        let (w, h) = (f64::from(self.colour_bar.width()), f64::from(self.colour_bar.height()));
-        ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&self.colour_bar_source, 0.0, 0.0, w, h)
+        let (w, h) = (
+            f64::from(self.colour_bar.width()),
+            f64::from(self.colour_bar.height()),
+        );
+        ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+            &self.colour_bar_source,
+            0.0,
+            0.0,
+            w,
+            h,
+        )
     }
 }
 
 /// A detached canvas used as a pixel source.
 fn new_canvas(doc: &Document) -> Result<HtmlCanvasElement, JsValue> {
-    doc.create_element("canvas")?.dyn_into::<HtmlCanvasElement>().map_err(|_| JsValue::from_str("no canvas"))
+    doc.create_element("canvas")?
+        .dyn_into::<HtmlCanvasElement>()
+        .map_err(|_| JsValue::from_str("no canvas"))
 }
 
 /// Replaces `canvas`'s pixels with an RGBA buffer of `width`×`height`.
-fn put_pixels(canvas: &HtmlCanvasElement, rgba: &[u8], width: usize, height: usize) -> Result<(), JsValue> {
+fn put_pixels(
+    canvas: &HtmlCanvasElement,
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+) -> Result<(), JsValue> {
     let (w, h) = (width as u32, height as u32);
     if canvas.width() != w || canvas.height() != h {
         canvas.set_width(w);
@@ -214,9 +272,16 @@ fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsVal
 
 /// Sizes `canvas` to `css_width`×`css_height` CSS pixels at the device's pixel density and returns
 /// its context, cleared.
-fn sized_context(canvas: &HtmlCanvasElement, css_width: f64, css_height: f64) -> Result<CanvasRenderingContext2d, JsValue> {
+fn sized_context(
+    canvas: &HtmlCanvasElement,
+    css_width: f64,
+    css_height: f64,
+) -> Result<CanvasRenderingContext2d, JsValue> {
     let dpr = window()?.device_pixel_ratio().max(1.0);
-    let (w, h) = ((css_width * dpr).round() as u32, (css_height * dpr).round() as u32);
+    let (w, h) = (
+        (css_width * dpr).round() as u32,
+        (css_height * dpr).round() as u32,
+    );
     let style = canvas.style();
     style.set_property("width", &format!("{css_width}px"))?;
     style.set_property("height", &format!("{css_height}px"))?;
@@ -231,9 +296,22 @@ fn sized_context(canvas: &HtmlCanvasElement, css_width: f64, css_height: f64) ->
 
 /// Paints a heatmap's source scaled to `cell_css` CSS pixels a cell, with grid lines when cells are
 /// large enough to carry them and an outline around each highlighted block.
-fn paint_heatmap(heatmap: &Heatmap, rows: usize, cols: usize, cell_css: f64, highlights: &[&Highlight]) -> Result<(), JsValue> {
-    let ctx = sized_context(&heatmap.canvas, cols as f64 * cell_css, rows as f64 * cell_css)?;
-    let (w, h) = (f64::from(heatmap.canvas.width()), f64::from(heatmap.canvas.height()));
+fn paint_heatmap(
+    heatmap: &Heatmap,
+    rows: usize,
+    cols: usize,
+    cell_css: f64,
+    highlights: &[&Highlight],
+) -> Result<(), JsValue> {
+    let ctx = sized_context(
+        &heatmap.canvas,
+        cols as f64 * cell_css,
+        rows as f64 * cell_css,
+    )?;
+    let (w, h) = (
+        f64::from(heatmap.canvas.width()),
+        f64::from(heatmap.canvas.height()),
+    );
     ctx.set_image_smoothing_enabled(false);
     ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&heatmap.source, 0.0, 0.0, w, h)?;
     let (cell_w, cell_h) = (w / cols as f64, h / rows as f64);

@@ -20,11 +20,21 @@ use factorisation::FactorisationView;
 
 /// Starts the page: installs the panic banner, binds every control and paints every figure.
 pub fn start() {
-    std::panic::set_hook(Box::new(|info| show_error(&format!("LoRA Explorer stopped: {info}"))));
+    std::panic::set_hook(Box::new(|info| {
+        show_error(&format!("LoRA Explorer stopped: {info}"))
+    }));
     let result = document().and_then(|doc| mount(&doc));
     if let Err(err) = result {
-        show_error(&format!("LoRA Explorer could not start: {}", dom::describe(&err)));
+        show_error(&format!(
+            "LoRA Explorer could not start: {}",
+            dom::describe(&err)
+        ));
     }
+}
+
+/// Shows `message` in the page's error banner, as a panic or a failed draw does.
+pub fn report_error(message: &str) {
+    show_error(message);
 }
 
 /// The running page: its state and one view per figure.
@@ -83,7 +93,9 @@ impl App {
     fn sync_controls(&self) {
         let state = self.state.borrow();
         for key in state.keys() {
-            let Some(value) = state.get(key) else { continue };
+            let Some(value) = state.get(key) else {
+                continue;
+            };
             let Some(element) = self.doc.get_element_by_id(key) else {
                 continue;
             };
@@ -112,7 +124,10 @@ impl App {
     fn render_all(&self) {
         let state = self.state.borrow();
         if let Err(err) = self.factorisation.borrow_mut().render(&state.factorisation) {
-            show_error(&format!("The factorisation figure could not be drawn: {}", dom::describe(&err)));
+            show_error(&format!(
+                "The factorisation figure could not be drawn: {}",
+                dom::describe(&err)
+            ));
         }
     }
 }

@@ -1,0 +1,185 @@
+//! The LoRA matrices, their counts and the figure built on them.
+
+use lora_explorer::figures::factorisation::{FactorisationFigure, MatrixId};
+use lora_explorer::math::lora::{AdapterInit, Factorisation, ParamCounts};
+use lora_explorer::state::FactorisationState;
+use nalgebra::DMatrix;
+use proptest::prelude::*;
+
+fn max_abs_diff(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    assert_eq!(a.shape(), b.shape());
+    a.iter()
+        .zip(b.iter())
+        .fold(0.0, |acc, (x, y)| acc.max((x - y).abs()))
+}
+
+/// Checks the counts of a d×k matrix at rank r against the closed forms and an expected reduction.
+fn check_counts(d: u64, k: u64, r: u64, full: u64, lora: u64, reduction: f64) {
+    let counts = ParamCounts::new(d, k, r);
+    assert_eq!(
+        (counts.full, counts.lora),
+        (full, lora),
+        "d={d} k={k} r={r}"
+    );
+    assert!(
+        (counts.reduction() - reduction).abs() < 1e-9,
+        "d={d} k={k} r={r}: {}",
+        counts.reduction()
+    );
+}
+
+#[test]
+fn counts_match_the_notebook_where_it_is_right() {
+    // The notebook's 4×4, rank-2 example: 16 against 16, no saving at all.
+    check_counts(4, 4, 2, 16, 16, 1.0);
+    // Its 1024×1024 layer: rank 8 gives 16,384 parameters (64×), rank 16 gives 32,768 (32×).
+    check_counts(1024, 1024, 8, 1_048_576, 16_384, 64.0);
+    check_counts(1024, 1024, 16, 1_048_576, 32_768, 32.0);
+    // A non-square layer: 64×32 at rank 4 is 2,048 against 4·96 = 384.
+    check_counts(64, 32, 4, 2048, 384, 2048.0 / 384.0);
+}
+
+#[test]
+fn same_seed_same_matrices_other_seed_other_matrices() {
+    let first = Factorisation::generate(16, 12, 4, 8.0, 7, AdapterInit::Trained);
+    let again = Factorisation::generate(16, 12, 4, 8.0, 7, AdapterInit::Trained);
+    let other = Factorisation::generate(16, 12, 4, 8.0, 8, AdapterInit::Trained);
+    assert_eq!(first, again);
+    assert!(max_abs_diff(&first.w0, &other.w0) > 0.1);
+    assert!(max_abs_diff(&first.b, &other.b) > 0.1);
+}
+
+#[test]
+fn entries_keep_their_values_when_the_shape_changes() {
+    let small = Factorisation::generate(8, 6, 2, 2.0, 3, AdapterInit::Trained);
+    let large = Factorisation::generate(20, 30, 5, 2.0, 3, AdapterInit::Trained);
+    assert_eq!(small.w0, large.w0.view((0, 0), (8, 6)).into_owned());
+    assert_eq!(small.b, large.b.view((0, 0), (8, 2)).into_owned());
+    assert_eq!(small.a, large.a.view((0, 0), (2, 6)).into_owned());
+}
+
+#[test]
+fn matrices_have_the_expected_distribution() {
+    // 64×64 draws: sample mean near 0 and sample standard deviation near the stated one.
+    let f = Factorisation::generate(64, 64, 64, 64.0, 11, AdapterInit::Trained);
+    for (name, m, std) in [("W0", &f.w0, 1.0), ("B", &f.b, 0.5), ("A", &f.a, 0.5)] {
+        let n = m.len() as f64;
+        let mean = m.sum() / n;
+        let sd = (m.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        assert!(mean.abs() < 0.05 * std, "{name}: mean {mean}");
+        assert!((sd / std - 1.0).abs() < 0.05, "{name}: sd {sd}");
+    }
+}
+
+#[test]
+fn at_initialisation_b_is_zero_so_the_merged_weight_is_w0() {
+    let f = Factorisation::generate(10, 7, 3, 16.0, 5, AdapterInit::AtInitialisation);
+    assert!(f.b.iter().all(|&v| v == 0.0));
+    assert!(f.delta.iter().all(|&v| v == 0.0));
+    assert_eq!(f.merged, f.w0);
+    // A is not zero, and lies within PEFT's Kaiming-uniform bound 1/√k.
+    let bound = 1.0 / 7f64.sqrt();
+    assert!(f.a.iter().any(|&v| v != 0.0));
+    assert!(f.a.iter().all(|&v| v.abs() < bound));
+}
+
+proptest! {
+    #[test]
+    fn delta_is_b_times_a_and_merged_is_w0_plus_scaled_delta(
+        d in 2usize..20, k in 2usize..20, r_pick in 0usize..20, alpha in 1.0f64..64.0, seed in 0u64..1000,
+    ) {
+        let r = 1 + r_pick % d.min(k);
+        let f = Factorisation::generate(d, k, r, alpha, seed, AdapterInit::Trained);
+        prop_assert_eq!(f.b.shape(), (d, r));
+        prop_assert_eq!(f.a.shape(), (r, k));
+        // Entry by entry, ΔW[i,j] = Σₗ B[i,l]·A[l,j], summed here independently of nalgebra's product.
+        for i in 0..d {
+            for j in 0..k {
+                let sum: f64 = (0..r).map(|l| f.b[(i, l)] * f.a[(l, j)]).sum();
+                prop_assert!((f.delta[(i, j)] - sum).abs() < 1e-12);
+                let merged = f.w0[(i, j)] + alpha / r as f64 * sum;
+                prop_assert!((f.merged[(i, j)] - merged).abs() < 1e-12);
+            }
+        }
+        // ΔW has rank at most r: its singular values beyond the r-th vanish.
+        let sv = f.delta.clone().singular_values();
+        let largest = sv.iter().cloned().fold(0.0, f64::max);
+        let mut sorted: Vec<f64> = sv.iter().cloned().collect();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        for s in sorted.iter().skip(r) {
+            prop_assert!(*s <= 1e-10 * largest.max(1.0));
+        }
+    }
+}
+
+#[test]
+fn the_figure_reports_a_cell_of_delta_term_by_term() {
+    let state = FactorisationState {
+        d: 5,
+        k: 4,
+        r: 3,
+        alpha: 6.0,
+        seed: 1,
+        at_init: false,
+    };
+    let figure = FactorisationFigure::new(&state);
+    let report = figure
+        .cell_report(MatrixId::Delta, 2, 1)
+        .expect("the cell exists");
+    // One line introducing the sum, one a term, one for the total.
+    assert_eq!(report.lines.len(), 1 + 3 + 1);
+    assert!(
+        report.heading.starts_with("ΔW[3, 2] = "),
+        "{}",
+        report.heading
+    );
+    // Row 3 of B and column 2 of A are highlighted.
+    let b = report
+        .highlights
+        .iter()
+        .find(|h| h.matrix == MatrixId::B)
+        .expect("B is highlighted");
+    assert_eq!((b.rows.clone(), b.cols.clone()), (2..3, 0..3));
+    let a = report
+        .highlights
+        .iter()
+        .find(|h| h.matrix == MatrixId::A)
+        .expect("A is highlighted");
+    assert_eq!((a.rows.clone(), a.cols.clone()), (0..3, 1..2));
+    assert!(figure.cell_report(MatrixId::Delta, 5, 0).is_none());
+    assert!(figure.cell_report(MatrixId::B, 0, 3).is_none());
+}
+
+#[test]
+fn the_figure_says_plainly_when_lora_saves_nothing() {
+    let figure = FactorisationFigure::new(&FactorisationState::default());
+    let [w0, adapter, verdict] = figure.count_lines();
+    assert!(w0.contains("= 16 parameters"), "{w0}");
+    assert!(adapter.contains("= 16 trainable"), "{adapter}");
+    assert!(
+        verdict.contains("1.0×") && verdict.contains("saves nothing"),
+        "{verdict}"
+    );
+    let big = FactorisationFigure::new(&FactorisationState {
+        d: 64,
+        k: 64,
+        r: 8,
+        ..Default::default()
+    });
+    let [_, adapter, verdict] = big.count_lines();
+    assert!(adapter.contains("1,024 trainable"), "{adapter}");
+    assert!(verdict.contains("4.0× fewer"), "{verdict}");
+}
+
+#[test]
+fn labels_carry_names_and_shapes() {
+    let figure = FactorisationFigure::new(&FactorisationState {
+        d: 12,
+        k: 9,
+        r: 3,
+        ..Default::default()
+    });
+    assert_eq!(figure.label(MatrixId::B), "B · 12×3");
+    assert_eq!(figure.label(MatrixId::A), "A · 3×9");
+    assert_eq!(figure.label(MatrixId::Merged), "W₀ + (α/r)·BA · 12×9");
+}

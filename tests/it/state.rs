@@ -1,0 +1,93 @@
+//! The page state: text in, clamped values and invariants out.
+
+use lora_explorer::state::{Applied, PageState, StateError};
+use proptest::prelude::*;
+
+#[test]
+fn defaults_are_the_notebook_example() {
+    let state = PageState::default();
+    let f = &state.factorisation;
+    assert_eq!((f.d, f.k, f.r), (4, 4, 2));
+    assert_eq!(state.get("fr").as_deref(), Some("2"));
+}
+
+#[test]
+fn shrinking_d_or_k_clamps_the_rank() {
+    let mut state = PageState::default();
+    for (key, value) in [("fd", "64"), ("fk", "64"), ("fr", "40")] {
+        assert_eq!(state.set(key, value), Ok(Applied::AsGiven));
+    }
+    state.set("fk", "10").unwrap();
+    assert_eq!(state.factorisation.r, 10);
+    assert_eq!(state.bounds("fr").map(|b| b.max), Some(10.0));
+    state.set("fd", "3").unwrap();
+    assert_eq!(state.factorisation.r, 3);
+}
+
+#[test]
+fn out_of_range_values_are_clamped_and_reported() {
+    let mut state = PageState::default();
+    assert_eq!(
+        state.set("fd", "500"),
+        Ok(Applied::Clamped { used: "64".into() })
+    );
+    assert_eq!(
+        state.set("fr", "0"),
+        Ok(Applied::Clamped { used: "1".into() })
+    );
+    assert_eq!(
+        state.set("fa", "-3"),
+        Ok(Applied::Clamped { used: "1".into() })
+    );
+    assert_eq!(state.factorisation.d, 64);
+}
+
+#[test]
+fn garbage_is_an_error_that_changes_nothing() {
+    let mut state = PageState::default();
+    let before = state.clone();
+    assert!(matches!(
+        state.set("fd", "lots"),
+        Err(StateError::Unparsable { key: "fd", .. })
+    ));
+    assert!(matches!(
+        state.set("fd", "NaN"),
+        Err(StateError::Unparsable { .. })
+    ));
+    assert!(matches!(
+        state.set("fi", "maybe"),
+        Err(StateError::Unparsable { .. })
+    ));
+    assert!(matches!(
+        state.set("zz", "1"),
+        Err(StateError::UnknownKey(_))
+    ));
+    assert_eq!(state, before);
+}
+
+#[test]
+fn every_key_reads_back_what_was_set() {
+    let mut state = PageState::default();
+    for key in state.keys() {
+        let value = state.get(key).expect("every listed key has a value");
+        assert_eq!(state.set(key, &value), Ok(Applied::AsGiven), "{key}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn invariants_hold_after_any_sequence_of_sets(
+        moves in proptest::collection::vec((0usize..6, "[-0-9a-z.]{0,6}"), 0..30)
+    ) {
+        let mut state = PageState::default();
+        let keys = state.keys();
+        for (key_idx, raw) in moves {
+            let _ = state.set(keys[key_idx % keys.len()], &raw);
+            let f = &state.factorisation;
+            prop_assert!((2..=64).contains(&f.d) && (2..=64).contains(&f.k));
+            prop_assert!(f.r >= 1 && f.r <= f.d.min(f.k));
+            prop_assert!((1.0..=64.0).contains(&f.alpha));
+            prop_assert!(f.seed <= 999);
+        }
+    }
+}
