@@ -5,3 +5,6 @@
 
 pub mod lora;
 pub mod rng;
+pub mod intrinsic;
+pub mod memory;
+pub mod svd;

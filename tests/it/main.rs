@@ -5,3 +5,6 @@ mod colormap;
 mod factorisation;
 mod format;
 mod state;
+mod charts;
+mod memory;
+mod svd;

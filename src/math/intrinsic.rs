@@ -1,0 +1,1 @@
+//! The intrinsic-rank experiment's matrix: a low-rank product plus Gaussian noise.

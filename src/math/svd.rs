@@ -1,0 +1,1 @@
+//! Singular values, best low-rank approximations and the quantities built on them.
