@@ -36,3 +36,68 @@ pub fn signed(x: f64, decimals: usize) -> String {
         text.replace('-', "−")
     }
 }
+
+/// Decimal SI units of [`bytes`], each 1000 times the one before.
+const BYTE_UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+
+/// Short-scale suffixes of [`count_si`]: thousand, million, billion, trillion.
+const COUNT_SUFFIXES: [&str; 5] = ["", "k", "M", "B", "T"];
+
+/// A byte count in decimal SI units with three significant figures: 440 000 000 → "440 MB",
+/// 1 760 000 000 → "1.76 GB", 2.8·10¹² → "2.80 TB". Below 1000 the count is exact ("512 B");
+/// beyond 999 TB the number keeps growing in TB ("1,230 TB").
+pub fn bytes(n: u64) -> String {
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let (value, unit) = scaled(n, &BYTE_UNITS);
+    let text = if value >= 1000.0 {
+        thousands(value.round() as u64)
+    } else if value >= 99.95 {
+        // From 99.95 up, one decimal would round to "100.0": four figures.
+        format!("{value:.0}")
+    } else if value >= 9.995 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    };
+    format!("{text} {unit}")
+}
+
+/// A count with a short-scale suffix, as model sizes are written: 110 000 000 → "110M",
+/// 1 500 000 000 → "1.5B", 4 718 592 → "4.7M", 37 748 736 → "37.7M", 175·10⁹ → "175B".
+/// One decimal below 100 (dropped when it is 0), none from 100 up; below 1000 the count is exact.
+pub fn count_si(n: u64) -> String {
+    if n < 1000 {
+        return n.to_string();
+    }
+    let (value, suffix) = scaled(n, &COUNT_SUFFIXES);
+    let text = if value >= 1000.0 {
+        thousands(value.round() as u64)
+    } else if value >= 99.95 {
+        format!("{value:.0}")
+    } else {
+        let one_decimal = format!("{value:.1}");
+        match one_decimal.strip_suffix(".0") {
+            Some(whole) => whole.to_string(),
+            None => one_decimal,
+        }
+    };
+    format!("{text}{suffix}")
+}
+
+/// `n` divided by the largest power of 1000 that keeps it at 1 or more, with that power's unit.
+///
+/// A value that would round up to 1000 (999.96 kB) moves to the next unit, so it reads "1.00 MB".
+/// Requires `n ≥ 1000` and a table of at least two units.
+fn scaled(n: u64, units: &[&'static str]) -> (f64, &'static str) {
+    let mut value = n as f64;
+    let mut idx = 0;
+    // 999.5 and up would print as "1000" at three significant figures, so it moves up a unit.
+    while value >= 999.5 && idx + 1 < units.len() {
+        value /= 1000.0;
+        idx += 1;
+    }
+    let unit = units.get(idx).copied().unwrap_or("");
+    (value, unit)
+}

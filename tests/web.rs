@@ -22,7 +22,13 @@ fn mount_page() -> Document {
     if let Some(previous) = doc.get_element_by_id("explainer-under-test") {
         previous.remove();
     }
-    let body = PAGE.split("<body>").nth(1).unwrap().split("</body>").next().unwrap();
+    let body = PAGE
+        .split("<body>")
+        .nth(1)
+        .unwrap()
+        .split("</body>")
+        .next()
+        .unwrap();
     let container = doc.create_element("div").unwrap();
     container.set_id("explainer-under-test");
     container.set_inner_html(body);

@@ -60,11 +60,28 @@ impl Diverging {
         } else {
             0.5
         };
-        let c = colorous::RED_BLUE.eval_continuous(t);
-        Rgb {
-            r: c.r,
-            g: c.g,
-            b: c.b,
-        }
+        let table = table();
+        // The table has an odd length, so t = 0.5 lands exactly on its centre entry.
+        table[(t * (TABLE_LEN - 1) as f64).round() as usize]
     }
+}
+
+/// Entries in the sampled colour map: odd, so zero has an entry of its own; 1,025 steps are finer
+/// than the eye can tell apart.
+const TABLE_LEN: usize = 1025;
+
+/// RdBu sampled once at `TABLE_LEN` evenly spaced points: evaluating the spline for every cell of
+/// every heatmap on every slider move would cost more than the rest of the figure.
+fn table() -> &'static [Rgb; TABLE_LEN] {
+    static TABLE: std::sync::OnceLock<[Rgb; TABLE_LEN]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        std::array::from_fn(|idx| {
+            let c = colorous::RED_BLUE.eval_rational(idx, TABLE_LEN - 1);
+            Rgb {
+                r: c.r,
+                g: c.g,
+                b: c.b,
+            }
+        })
+    })
 }

@@ -19,10 +19,12 @@ use crate::state::FactorisationState;
 
 /// Width in pixels of the colour bar's source image.
 const COLOUR_BAR_STEPS: usize = 256;
+/// The colour bar's size in CSS pixels.
+const COLOUR_BAR_CSS: (f64, f64) = (256.0, 14.0);
 /// Cells are drawn at least this many CSS pixels wide, at most this many.
 const CELL_RANGE: (f64, f64) = (3.0, 36.0);
 /// Horizontal room taken by the operators and gaps between the five heatmaps, in CSS pixels.
-const OPERATOR_ROOM: f64 = 180.0;
+const OPERATOR_ROOM: f64 = 240.0;
 
 /// One heatmap: its visible canvas and a one-pixel-a-cell source canvas.
 struct Heatmap {
@@ -43,6 +45,9 @@ pub struct FactorisationView {
     caption: Element,
     report: HtmlElement,
     figure: Option<FactorisationFigure>,
+    /// The heatmaps' container width in CSS pixels, measured on mount and on resize only: reading
+    /// layout inside an input handler would force an extra layout on every slider move.
+    container_width: f64,
     cell_css: f64,
     cursor: Option<(MatrixId, usize, usize)>,
 }
@@ -76,6 +81,7 @@ impl FactorisationView {
             caption: by_id(doc, "f-caption")?,
             report: typed_by_id(doc, "f-report")?,
             figure: None,
+            container_width: 0.0,
             cell_css: CELL_RANGE.1,
             cursor: None,
         })
@@ -144,14 +150,20 @@ impl FactorisationView {
         Ok(())
     }
 
+    /// Measures the space the figure may use; call on mount and when the window resizes.
+    pub fn measure(&mut self) {
+        self.container_width = f64::from(self.container.client_width());
+    }
+
     /// Recomputes the figure for `state` and paints it.
     pub fn render(&mut self, state: &FactorisationState) -> Result<(), JsValue> {
         let figure = FactorisationFigure::new(state);
-        let available = f64::from(self.container.client_width()) - OPERATOR_ROOM;
+        let available = self.container_width - OPERATOR_ROOM;
         let columns = f64::from(4 * state.k + state.r);
-        self.cell_css = (available / columns)
-            .floor()
-            .clamp(CELL_RANGE.0, CELL_RANGE.1);
+        // A whole number of device pixels a cell keeps every cell the same size on screen.
+        let dpr = window()?.device_pixel_ratio().max(1.0);
+        let cell = ((available / columns) * dpr).floor() / dpr;
+        self.cell_css = cell.clamp(CELL_RANGE.0, CELL_RANGE.1);
         for id in MatrixId::ALL {
             let heatmap = &self.heatmaps[&id];
             let m = figure.matrix(id);
@@ -220,9 +232,7 @@ impl FactorisationView {
     }
 
     fn paint_colour_bar(&self) -> Result<(), JsValue> {
-        let width = f64::from(self.colour_bar.client_width().max(64));
-        let height = 14.0;
-        let ctx = sized_context(&self.colour_bar, width, height)?;
+        let ctx = sized_context(&self.colour_bar, COLOUR_BAR_CSS.0, COLOUR_BAR_CSS.1)?;
         ctx.set_image_smoothing_enabled(true);
         let (w, h) = (
             f64::from(self.colour_bar.width()),
@@ -282,10 +292,11 @@ fn sized_context(
         (css_width * dpr).round() as u32,
         (css_height * dpr).round() as u32,
     );
-    let style = canvas.style();
-    style.set_property("width", &format!("{css_width}px"))?;
-    style.set_property("height", &format!("{css_height}px"))?;
+    // Resizing a canvas costs a reallocation and a layout: only do it when the size changes.
     if canvas.width() != w || canvas.height() != h {
+        let style = canvas.style();
+        style.set_property("width", &format!("{css_width}px"))?;
+        style.set_property("height", &format!("{css_height}px"))?;
         canvas.set_width(w);
         canvas.set_height(h);
     }

@@ -67,8 +67,12 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     FactorisationView::bind(&app)?;
     let window = dom::window()?;
     let app_for_resize = Rc::clone(&app);
-    listen(&window, "resize", move |_| app_for_resize.render_all())?;
+    listen(&window, "resize", move |_| {
+        app_for_resize.measure();
+        app_for_resize.render_all();
+    })?;
     app.sync_controls();
+    app.measure();
     app.render_all();
     Ok(app)
 }
@@ -118,6 +122,11 @@ impl App {
                 output.set_text_content(Some(&value));
             }
         }
+    }
+
+    /// Measures the room every figure has; layout is read here and nowhere else.
+    fn measure(&self) {
+        self.factorisation.borrow_mut().measure();
     }
 
     /// Repaints every figure from the state.

@@ -1,10 +1,10 @@
 //! Native tests of the core: one binary, one module per room.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod charts;
 mod colormap;
 mod factorisation;
 mod format;
-mod state;
-mod charts;
 mod memory;
+mod state;
 mod svd;
