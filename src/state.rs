@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use crate::math::memory::Counting;
+
 /// Why a value could not be set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StateError {
@@ -17,7 +19,7 @@ pub enum StateError {
     /// The text is not a value of this control's kind.
     Unparsable {
         /// The control's key.
-        key: &'static str,
+        key: String,
         /// The text that was given.
         raw: String,
     },
@@ -69,79 +71,65 @@ pub trait Section {
     fn bounds(&self, key: &str) -> Option<Bounds>;
 }
 
-/// Parses an integer and clamps it into [min, max]. Accepts a decimal point ("8.0") and rounds.
-fn set_int(
-    key: &'static str,
-    raw: &str,
-    min: u32,
-    max: u32,
-    slot: &mut u32,
-) -> Result<Applied, StateError> {
-    let unparsable = || StateError::Unparsable {
-        key,
-        raw: raw.to_string(),
-    };
-    let value: f64 = raw.trim().parse().map_err(|_| unparsable())?;
-    if !value.is_finite() {
-        return Err(unparsable());
-    }
-    let rounded = value.round();
-    let clamped = rounded.clamp(f64::from(min), f64::from(max));
-    // The clamp keeps the value within u32 range, so the cast is exact.
-    *slot = clamped as u32;
-    Ok(if clamped == value {
-        Applied::AsGiven
-    } else {
-        Applied::Clamped {
-            used: slot.to_string(),
-        }
-    })
-}
-
-/// Parses a number and clamps it into [min, max].
-fn set_float(
-    key: &'static str,
-    raw: &str,
-    min: f64,
-    max: f64,
-    slot: &mut f64,
-) -> Result<Applied, StateError> {
+/// Parses a number, snaps it to the control's step and clamps it into its bounds.
+fn parse_number(key: &str, raw: &str, bounds: Bounds) -> Result<(f64, Applied), StateError> {
     let value: f64 = raw
         .trim()
         .parse()
         .ok()
         .filter(|v: &f64| v.is_finite())
         .ok_or_else(|| StateError::Unparsable {
-            key,
+            key: key.to_string(),
             raw: raw.to_string(),
         })?;
-    *slot = value.clamp(min, max);
-    Ok(if *slot == value {
+    let steps = ((value - bounds.min) / bounds.step).round();
+    let snapped = (bounds.min + steps * bounds.step).clamp(bounds.min, bounds.max);
+    // Snapping accumulates rounding error for fractional steps; keep a clean decimal.
+    let used = (snapped * 1e9).round() / 1e9;
+    let applied = if (used - value).abs() <= 1e-9 * value.abs().max(1.0) {
         Applied::AsGiven
     } else {
         Applied::Clamped {
-            used: format_float(*slot),
+            used: format_float(used),
         }
-    })
+    };
+    Ok((used, applied))
 }
 
 /// Parses a toggle: "1"/"true"/"on" or "0"/"false"/"off".
-fn set_bool(key: &'static str, raw: &str, slot: &mut bool) -> Result<Applied, StateError> {
-    *slot = match raw.trim() {
-        "1" | "true" | "on" => true,
-        "0" | "false" | "off" => false,
-        _ => {
-            return Err(StateError::Unparsable {
-                key,
-                raw: raw.to_string(),
-            })
-        }
-    };
-    Ok(Applied::AsGiven)
+fn parse_bool(key: &str, raw: &str) -> Result<bool, StateError> {
+    match raw.trim() {
+        "1" | "true" | "on" => Ok(true),
+        "0" | "false" | "off" => Ok(false),
+        _ => Err(StateError::Unparsable {
+            key: key.to_string(),
+            raw: raw.to_string(),
+        }),
+    }
+}
+
+/// Parses one of a selector's option names into its index.
+fn parse_choice(key: &str, raw: &str, options: &[&str]) -> Result<usize, StateError> {
+    options
+        .iter()
+        .position(|option| *option == raw.trim())
+        .ok_or_else(|| StateError::Unparsable {
+            key: key.to_string(),
+            raw: raw.to_string(),
+        })
+}
+
+/// An integer slider's bounds.
+fn int_bounds(min: u32, max: u32, step: u32) -> Bounds {
+    Bounds {
+        min: f64::from(min),
+        max: f64::from(max),
+        step: f64::from(step),
+    }
 }
 
 /// Writes a number without a trailing ".0" when it is whole.
-fn format_float(x: f64) -> String {
+pub fn format_float(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{x:.0}")
     } else {
@@ -149,40 +137,40 @@ fn format_float(x: f64) -> String {
     }
 }
 
-/// The "LoRA factorisation" figure: sizes, rank, scaling, seed and initialisation.
+/// A LoRA factorisation's settings: sizes, rank, scaling, seed and initialisation. Used by the
+/// "LoRA factorisation" figure (keys `fd`, `fk`, …) and the worked example of the mathematics section
+/// (keys `md`, `mk`, …), each with its own keys and size limit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FactorisationState {
-    /// Rows of W₀ (output features), 2 to 64.
+    /// Rows of W₀ (output features), 2 to `max_size`.
     pub d: u32,
-    /// Columns of W₀ (input features), 2 to 64.
+    /// Columns of W₀ (input features), 2 to `max_size`.
     pub k: u32,
     /// Rank, 1 to min(d, k).
     pub r: u32,
     /// The LoRA scaling numerator α, 1 to 64; ΔW is scaled by α/r.
     pub alpha: f64,
-    /// Seed of W₀, B and A, 0 to 999.
+    /// Seed of every random matrix and vector, 0 to 999.
     pub seed: u32,
     /// True shows the adapter at initialisation (B = 0); false shows it as after training.
     pub at_init: bool,
+    /// The keys of d, k, r, α, seed and the initialisation toggle, in that order.
+    keys: &'static [&'static str; 6],
+    /// Largest d and k.
+    max_size: u32,
 }
 
 impl FactorisationState {
-    /// Smallest and largest d and k.
-    pub const SIZE_RANGE: (u32, u32) = (2, 64);
+    /// Smallest d and k.
+    pub const MIN_SIZE: u32 = 2;
     /// Largest seed.
     pub const MAX_SEED: u32 = 999;
     /// Range of α.
     pub const ALPHA_RANGE: (f64, f64) = (1.0, 64.0);
 
-    /// The largest rank allowed by the current d and k.
-    pub fn max_rank(&self) -> u32 {
-        self.d.min(self.k)
-    }
-}
-
-impl Default for FactorisationState {
-    /// The notebook's own example: a 4×4 weight at rank 2, with α = r so that α/r = 1 as there.
-    fn default() -> Self {
+    /// The "LoRA factorisation" figure at the notebook's own example: a 4×4 weight at rank 2, with
+    /// α = r so that α/r = 1 as there. d and k go up to 64.
+    pub fn figure() -> Self {
         Self {
             d: 4,
             k: 4,
@@ -190,43 +178,79 @@ impl Default for FactorisationState {
             alpha: 2.0,
             seed: 42,
             at_init: false,
+            keys: &["fd", "fk", "fr", "fa", "fs", "fi"],
+            max_size: 64,
         }
+    }
+
+    /// The mathematics section's worked example: a 6×8 weight at rank 2, small enough to print.
+    pub fn worked_example() -> Self {
+        Self {
+            d: 6,
+            k: 8,
+            r: 2,
+            alpha: 2.0,
+            seed: 7,
+            at_init: false,
+            keys: &["md", "mk", "mr", "ma", "ms", "mi"],
+            max_size: 16,
+        }
+    }
+
+    /// The largest rank allowed by the current d and k.
+    pub fn max_rank(&self) -> u32 {
+        self.d.min(self.k)
+    }
+
+    /// Largest d and k.
+    pub fn max_size(&self) -> u32 {
+        self.max_size
+    }
+}
+
+impl Default for FactorisationState {
+    fn default() -> Self {
+        Self::figure()
     }
 }
 
 impl Section for FactorisationState {
     fn keys(&self) -> &'static [&'static str] {
-        &["fd", "fk", "fr", "fa", "fs", "fi"]
+        self.keys
     }
 
     fn get(&self, key: &str) -> Option<String> {
-        Some(match key {
-            "fd" => self.d.to_string(),
-            "fk" => self.k.to_string(),
-            "fr" => self.r.to_string(),
-            "fa" => format_float(self.alpha),
-            "fs" => self.seed.to_string(),
-            "fi" => u8::from(self.at_init).to_string(),
-            _ => return None,
+        let idx = self.keys.iter().position(|k| *k == key)?;
+        Some(match idx {
+            0 => self.d.to_string(),
+            1 => self.k.to_string(),
+            2 => self.r.to_string(),
+            3 => format_float(self.alpha),
+            4 => self.seed.to_string(),
+            _ => u8::from(self.at_init).to_string(),
         })
     }
 
     fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        let (lo, hi) = Self::SIZE_RANGE;
-        let applied = match key {
-            "fd" => set_int("fd", raw, lo, hi, &mut self.d)?,
-            "fk" => set_int("fk", raw, lo, hi, &mut self.k)?,
-            "fr" => set_int("fr", raw, 1, self.max_rank(), &mut self.r)?,
-            "fa" => set_float(
-                "fa",
-                raw,
-                Self::ALPHA_RANGE.0,
-                Self::ALPHA_RANGE.1,
-                &mut self.alpha,
-            )?,
-            "fs" => set_int("fs", raw, 0, Self::MAX_SEED, &mut self.seed)?,
-            "fi" => set_bool("fi", raw, &mut self.at_init)?,
-            _ => return Err(StateError::UnknownKey(key.to_string())),
+        let idx = self
+            .keys
+            .iter()
+            .position(|k| *k == key)
+            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
+        let applied = if idx == 5 {
+            self.at_init = parse_bool(key, raw)?;
+            Applied::AsGiven
+        } else {
+            let bounds = self.bounds(key).unwrap_or(int_bounds(0, 0, 1));
+            let (value, applied) = parse_number(key, raw, bounds)?;
+            match idx {
+                0 => self.d = value as u32,
+                1 => self.k = value as u32,
+                2 => self.r = value as u32,
+                3 => self.alpha = value,
+                _ => self.seed = value as u32,
+            }
+            applied
         };
         // Shrinking d or k may leave the rank above min(d, k).
         self.r = self.r.clamp(1, self.max_rank());
@@ -234,41 +258,333 @@ impl Section for FactorisationState {
     }
 
     fn bounds(&self, key: &str) -> Option<Bounds> {
-        let (lo, hi) = Self::SIZE_RANGE;
-        let int = |min: u32, max: u32| Bounds {
-            min: f64::from(min),
-            max: f64::from(max),
-            step: 1.0,
-        };
-        Some(match key {
-            "fd" | "fk" => int(lo, hi),
-            "fr" => int(1, self.max_rank()),
-            "fa" => Bounds {
+        let idx = self.keys.iter().position(|k| *k == key)?;
+        Some(match idx {
+            0 | 1 => int_bounds(Self::MIN_SIZE, self.max_size, 1),
+            2 => int_bounds(1, self.max_rank(), 1),
+            3 => Bounds {
                 min: Self::ALPHA_RANGE.0,
                 max: Self::ALPHA_RANGE.1,
                 step: 1.0,
             },
-            "fs" => int(0, Self::MAX_SEED),
+            4 => int_bounds(0, Self::MAX_SEED, 1),
             _ => return None,
         })
     }
 }
 
-/// Every control's value on the page. Adding a section means adding a field here and listing it in
-/// [`PageState::sections`] and [`PageState::sections_mut`].
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The memory chart's counting options as the selector and the URL name them, in the order of
+/// [`Counting::ALL`].
+pub const COUNTING_NAMES: [&str; 3] = ["weights", "grads", "adam"];
+
+/// "Why full fine-tuning is expensive": the layer width, what is counted, and the LoRA rank.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostState {
+    /// d_model of the notebook's SimpleTransformerLayer and of the real block beside it, 64 to 12,288.
+    pub d_model: u32,
+    /// What the memory chart counts.
+    pub counting: Counting,
+    /// The LoRA rank of the memory chart's LoRA bars, 1 to 64.
+    pub lora_rank: u32,
+}
+
+impl Default for CostState {
+    fn default() -> Self {
+        Self {
+            d_model: 768,
+            counting: Counting::MixedPrecisionAdam,
+            lora_rank: 8,
+        }
+    }
+}
+
+impl Section for CostState {
+    fn keys(&self) -> &'static [&'static str] {
+        &["cd", "cc", "cr"]
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        Some(match key {
+            "cd" => self.d_model.to_string(),
+            "cc" => {
+                COUNTING_NAMES[Counting::ALL.iter().position(|c| *c == self.counting)?].to_string()
+            }
+            "cr" => self.lora_rank.to_string(),
+            _ => return None,
+        })
+    }
+
+    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
+        if key == "cc" {
+            self.counting = Counting::ALL[parse_choice(key, raw, &COUNTING_NAMES)?];
+            return Ok(Applied::AsGiven);
+        }
+        let bounds = self
+            .bounds(key)
+            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
+        let (value, applied) = parse_number(key, raw, bounds)?;
+        match key {
+            "cd" => self.d_model = value as u32,
+            _ => self.lora_rank = value as u32,
+        }
+        Ok(applied)
+    }
+
+    fn bounds(&self, key: &str) -> Option<Bounds> {
+        match key {
+            "cd" => Some(int_bounds(64, 12_288, 64)),
+            "cr" => Some(int_bounds(1, 64, 1)),
+            _ => None,
+        }
+    }
+}
+
+/// "Rank impact": an n×n layer and the highlighted rank.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RankState {
+    /// Side of the square layer, 64 to 8,192.
+    pub n: u32,
+    /// The highlighted rank, 1 to 128.
+    pub rank: u32,
+}
+
+impl Default for RankState {
+    /// The notebook's 1,024×1,024 layer at rank 8.
+    fn default() -> Self {
+        Self { n: 1024, rank: 8 }
+    }
+}
+
+impl Section for RankState {
+    fn keys(&self) -> &'static [&'static str] {
+        &["rn", "rr"]
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        Some(match key {
+            "rn" => self.n.to_string(),
+            "rr" => self.rank.to_string(),
+            _ => return None,
+        })
+    }
+
+    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
+        let bounds = self
+            .bounds(key)
+            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
+        let (value, applied) = parse_number(key, raw, bounds)?;
+        match key {
+            "rn" => self.n = value as u32,
+            _ => self.rank = value as u32,
+        }
+        Ok(applied)
+    }
+
+    fn bounds(&self, key: &str) -> Option<Bounds> {
+        match key {
+            "rn" => Some(int_bounds(64, 8192, 64)),
+            "rr" => Some(int_bounds(1, 128, 1)),
+            _ => None,
+        }
+    }
+}
+
+/// "The intrinsic-rank hypothesis": ΔW = U·V of true rank k plus noise, and what is read off it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntrinsicState {
+    /// Side of ΔW, 32 to 512 in steps of 32.
+    pub n: u32,
+    /// True rank of U·V, 1 to 64 (and at most n).
+    pub true_rank: u32,
+    /// log₁₀ of the noise scale σ, −4 to 0 in steps of 0.1.
+    pub log10_noise: f64,
+    /// Seed, 0 to 999.
+    pub seed: u32,
+    /// Explained-variance threshold in percent, 50 to 99.9.
+    pub threshold_percent: f64,
+    /// Rank of the best approximation shown, 1 to 64 (and at most n).
+    pub approx_rank: u32,
+}
+
+impl IntrinsicState {
+    /// The noise scale σ.
+    pub fn noise(&self) -> f64 {
+        10f64.powf(self.log10_noise)
+    }
+}
+
+impl Default for IntrinsicState {
+    /// The notebook's experiment: 512×512, true rank 16, σ = 0.01, seed 42, 95%.
+    fn default() -> Self {
+        Self {
+            n: 512,
+            true_rank: 16,
+            log10_noise: -2.0,
+            seed: 42,
+            threshold_percent: 95.0,
+            approx_rank: 8,
+        }
+    }
+}
+
+impl Section for IntrinsicState {
+    fn keys(&self) -> &'static [&'static str] {
+        &["in", "ik", "is", "ie", "it", "ia"]
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        Some(match key {
+            "in" => self.n.to_string(),
+            "ik" => self.true_rank.to_string(),
+            "is" => format_float(self.log10_noise),
+            "ie" => self.seed.to_string(),
+            "it" => format_float(self.threshold_percent),
+            "ia" => self.approx_rank.to_string(),
+            _ => return None,
+        })
+    }
+
+    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
+        let bounds = self
+            .bounds(key)
+            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
+        let (value, applied) = parse_number(key, raw, bounds)?;
+        match key {
+            "in" => self.n = value as u32,
+            "ik" => self.true_rank = value as u32,
+            "is" => self.log10_noise = value,
+            "ie" => self.seed = value as u32,
+            "it" => self.threshold_percent = value,
+            _ => self.approx_rank = value as u32,
+        }
+        self.true_rank = self.true_rank.min(self.n);
+        self.approx_rank = self.approx_rank.min(self.n);
+        Ok(applied)
+    }
+
+    fn bounds(&self, key: &str) -> Option<Bounds> {
+        let tenth = |min: f64, max: f64| Bounds {
+            min,
+            max,
+            step: 0.1,
+        };
+        match key {
+            "in" => Some(int_bounds(32, 512, 32)),
+            "ik" | "ia" => Some(int_bounds(1, 64.min(self.n), 1)),
+            "is" => Some(tenth(-4.0, 0.0)),
+            "ie" => Some(int_bounds(0, 999, 1)),
+            "it" => Some(tenth(50.0, 99.9)),
+            _ => None,
+        }
+    }
+}
+
+/// "LoRA against full fine-tuning": the model and rank the table is computed for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonState {
+    /// Index into [`ComparisonState::MODEL_NAMES`] (and `math::memory::MODELS`, same order).
+    pub model: usize,
+    /// LoRA rank, 1 to 64.
+    pub rank: u32,
+}
+
+impl ComparisonState {
+    /// The models' names in the selector and the URL, in the order of `math::memory::MODELS`.
+    pub const MODEL_NAMES: [&'static str; 4] = ["bert-base", "bert-large", "gpt2", "gpt3"];
+}
+
+impl Default for ComparisonState {
+    /// GPT-3 at rank 8, a setting the LoRA paper reports.
+    fn default() -> Self {
+        Self { model: 3, rank: 8 }
+    }
+}
+
+impl Section for ComparisonState {
+    fn keys(&self) -> &'static [&'static str] {
+        &["vm", "vr"]
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        Some(match key {
+            "vm" => Self::MODEL_NAMES[self.model.min(Self::MODEL_NAMES.len() - 1)].to_string(),
+            "vr" => self.rank.to_string(),
+            _ => return None,
+        })
+    }
+
+    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
+        match key {
+            "vm" => {
+                self.model = parse_choice(key, raw, &Self::MODEL_NAMES)?;
+                Ok(Applied::AsGiven)
+            }
+            "vr" => {
+                let (value, applied) = parse_number(key, raw, int_bounds(1, 64, 1))?;
+                self.rank = value as u32;
+                Ok(applied)
+            }
+            _ => Err(StateError::UnknownKey(key.to_string())),
+        }
+    }
+
+    fn bounds(&self, key: &str) -> Option<Bounds> {
+        (key == "vr").then(|| int_bounds(1, 64, 1))
+    }
+}
+
+/// Every control's value on the page, one field a section. Adding a section means adding a field
+/// here and listing it in [`PageState::sections`] and [`PageState::sections_mut`].
+#[derive(Clone, Debug, PartialEq)]
 pub struct PageState {
+    /// "Why full fine-tuning is expensive".
+    pub cost: CostState,
     /// The "LoRA factorisation" figure.
     pub factorisation: FactorisationState,
+    /// The mathematics section's worked example.
+    pub maths: FactorisationState,
+    /// "Rank impact".
+    pub rank: RankState,
+    /// "The intrinsic-rank hypothesis".
+    pub intrinsic: IntrinsicState,
+    /// "LoRA against full fine-tuning".
+    pub comparison: ComparisonState,
+}
+
+impl Default for PageState {
+    fn default() -> Self {
+        Self {
+            cost: CostState::default(),
+            factorisation: FactorisationState::figure(),
+            maths: FactorisationState::worked_example(),
+            rank: RankState::default(),
+            intrinsic: IntrinsicState::default(),
+            comparison: ComparisonState::default(),
+        }
+    }
 }
 
 impl PageState {
-    fn sections(&self) -> [&dyn Section; 1] {
-        [&self.factorisation]
+    fn sections(&self) -> [&dyn Section; 6] {
+        [
+            &self.cost,
+            &self.factorisation,
+            &self.maths,
+            &self.rank,
+            &self.intrinsic,
+            &self.comparison,
+        ]
     }
 
-    fn sections_mut(&mut self) -> [&mut dyn Section; 1] {
-        [&mut self.factorisation]
+    fn sections_mut(&mut self) -> [&mut dyn Section; 6] {
+        [
+            &mut self.cost,
+            &mut self.factorisation,
+            &mut self.maths,
+            &mut self.rank,
+            &mut self.intrinsic,
+            &mut self.comparison,
+        ]
     }
 
     /// Every control's key, in page order.

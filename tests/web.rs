@@ -118,10 +118,8 @@ fn at_initialisation_b_paints_as_zero() {
     toggle
         .dispatch_event(&Event::new("input").unwrap())
         .unwrap();
-    let state = FactorisationState {
-        at_init: true,
-        ..Default::default()
-    };
+    let mut state = FactorisationState::figure();
+    state.at_init = true;
     let zero = FactorisationFigure::new(&state).colours.colour(0.0);
     for (row, col) in [(0, 0), (3, 1)] {
         assert_eq!(

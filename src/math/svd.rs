@@ -60,44 +60,79 @@ pub struct LowRank {
     pub singular_values: Vec<f64>,
 }
 
+/// A full SVD kept sorted, so that best approximations of every rank can be rebuilt from one
+/// decomposition: the SVD is the expensive part, a truncation is one product.
+#[derive(Clone, Debug)]
+pub struct Decomposition {
+    /// The decomposed matrix.
+    matrix: DMatrix<f64>,
+    /// U with its columns in descending order of singular value, each scaled by its σ.
+    u_sigma: DMatrix<f64>,
+    /// Vᵀ with its rows in the same order.
+    v_t: DMatrix<f64>,
+    /// Singular values, descending.
+    sigma: Vec<f64>,
+}
+
+impl Decomposition {
+    /// Decomposes `m` with U and V: several times the cost of [`singular_values`]. None if `m` is
+    /// empty or has a non-finite entry.
+    pub fn new(m: &DMatrix<f64>) -> Option<Self> {
+        let svd = svd_unordered(m, true)?;
+        let (u, v_t) = (svd.u.as_ref()?, svd.v_t.as_ref()?);
+        let values: Vec<f64> = svd.singular_values.iter().map(|s| s.abs()).collect();
+        let order = descending_order(&values);
+        let n_values = order.len();
+        Some(Self {
+            matrix: m.clone(),
+            u_sigma: DMatrix::from_fn(m.nrows(), n_values, |i, l| {
+                u[(i, order[l])] * values[order[l]]
+            }),
+            v_t: DMatrix::from_fn(n_values, m.ncols(), |l, j| v_t[(order[l], j)]),
+            sigma: order.iter().map(|&i| values[i]).collect(),
+        })
+    }
+
+    /// The singular values, sorted in descending order.
+    pub fn singular_values(&self) -> &[f64] {
+        &self.sigma
+    }
+
+    /// The best approximation of rank at most `rank` (Eckart–Young): U_r·Σ_r·V_rᵀ. Rank 0 gives the
+    /// zero matrix; rank ≥ min(rows, cols) returns the matrix itself, exactly.
+    pub fn truncate(&self, rank: usize) -> DMatrix<f64> {
+        if rank >= self.sigma.len() {
+            return self.matrix.clone();
+        }
+        self.u_sigma.columns(0, rank) * self.v_t.rows(0, rank)
+    }
+}
+
 /// The best approximation of `m` of rank at most `rank`, by a truncated SVD (Eckart–Young).
 ///
 /// Keeps the `rank` largest singular triplets, sorted here because nalgebra's SVD is not, and
 /// rebuilds U_r·Σ_r·V_rᵀ. Its relative Frobenius error is [`relative_tail_error`] of the returned
 /// singular values at `rank`. Rank 0 gives the zero matrix; rank ≥ min(rows, cols) returns `m`
-/// itself, exactly. Costs a full SVD with both U and V, several times [`singular_values`]: call it
-/// once per matrix and rank, not per frame. Non-finite input gives an all-NaN approximation.
+/// itself, exactly. Costs a full SVD with both U and V, several times [`singular_values`]: to
+/// truncate one matrix at several ranks, keep a [`Decomposition`]. Non-finite input gives an
+/// all-NaN approximation.
 pub fn best_rank_approximation(m: &DMatrix<f64>, rank: usize) -> LowRank {
     let (n_rows, n_cols) = m.shape();
-    let n_values = n_rows.min(n_cols);
-    if rank >= n_values {
+    if rank >= n_rows.min(n_cols) {
         return LowRank {
             approximation: m.clone(),
             singular_values: singular_values(m),
         };
     }
-    let Some(svd) = svd_unordered(m, true) else {
-        return LowRank {
+    match Decomposition::new(m) {
+        Some(decomposition) => LowRank {
+            approximation: decomposition.truncate(rank),
+            singular_values: decomposition.sigma,
+        },
+        None => LowRank {
             approximation: DMatrix::from_element(n_rows, n_cols, f64::NAN),
-            singular_values: vec![f64::NAN; n_values],
-        };
-    };
-    let (Some(u), Some(v_t)) = (svd.u.as_ref(), svd.v_t.as_ref()) else {
-        // Unreachable: both factors were asked for.
-        return LowRank {
-            approximation: DMatrix::from_element(n_rows, n_cols, f64::NAN),
-            singular_values: vec![f64::NAN; n_values],
-        };
-    };
-    let sigma: Vec<f64> = svd.singular_values.iter().map(|s| s.abs()).collect();
-    let order = descending_order(&sigma);
-    let kept = &order[..rank];
-    // Σ_r is folded into U_r's columns; nalgebra's values are already non-negative.
-    let u_sigma = DMatrix::from_fn(n_rows, rank, |i, l| u[(i, kept[l])] * sigma[kept[l]]);
-    let v_t_kept = DMatrix::from_fn(rank, n_cols, |l, j| v_t[(kept[l], j)]);
-    LowRank {
-        approximation: u_sigma * v_t_kept,
-        singular_values: order.iter().map(|&i| sigma[i]).collect(),
+            singular_values: vec![f64::NAN; n_rows.min(n_cols)],
+        },
     }
 }
 

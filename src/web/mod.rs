@@ -1,12 +1,22 @@
 //! The browser layer: the only module that touches web-sys and wasm-bindgen.
 //!
 //! It reads the page's inputs into [`PageState`], asks the core for each figure's content and paints
-//! it. Heatmaps are painted from RGBA buffers through `ImageData` onto a small canvas of one pixel a
-//! cell, then scaled up without smoothing onto the visible canvas sized to the device's pixel ratio.
-//! Controls are found by their `data-key` attribute, which names the state key they drive.
+//! it. Controls are found by their `data-key` attribute, which names the state key they drive; a key's
+//! first letter names its section (`c` cost, `f` factorisation, `m` mathematics, `r` rank, `i`
+//! intrinsic rank, `v` comparison), so a control repaints only its own section. Layout is read only
+//! on mount and on resize (`measure`), never inside an input handler.
 
+mod comparison;
+mod cost;
 mod dom;
 mod factorisation;
+mod intrinsic;
+mod maths;
+mod paint;
+mod quiz;
+mod rank;
+mod tables;
+pub mod worker;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,9 +24,14 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
 
-use crate::state::{Applied, PageState};
-use dom::{document, listen, show_error};
+use crate::state::PageState;
+use comparison::ComparisonView;
+use cost::CostView;
+use dom::{describe, document, listen, show_error};
 use factorisation::FactorisationView;
+use intrinsic::IntrinsicView;
+use maths::MathsView;
+use rank::RankView;
 
 /// Starts the page: installs the panic banner, binds every control and paints every figure.
 pub fn start() {
@@ -27,7 +42,7 @@ pub fn start() {
     if let Err(err) = result {
         show_error(&format!(
             "LoRA Explorer could not start: {}",
-            dom::describe(&err)
+            describe(&err)
         ));
     }
 }
@@ -37,11 +52,50 @@ pub fn report_error(message: &str) {
     show_error(message);
 }
 
-/// The running page: its state and one view per figure.
+/// The sections of the page, named by the first letter of their controls' keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SectionId {
+    Cost,
+    Factorisation,
+    Maths,
+    Rank,
+    Intrinsic,
+    Comparison,
+}
+
+impl SectionId {
+    const ALL: [SectionId; 6] = [
+        Self::Cost,
+        Self::Factorisation,
+        Self::Maths,
+        Self::Rank,
+        Self::Intrinsic,
+        Self::Comparison,
+    ];
+
+    fn of_key(key: &str) -> Option<Self> {
+        Some(match key.chars().next()? {
+            'c' => Self::Cost,
+            'f' => Self::Factorisation,
+            'm' => Self::Maths,
+            'r' => Self::Rank,
+            'i' => Self::Intrinsic,
+            'v' => Self::Comparison,
+            _ => return None,
+        })
+    }
+}
+
+/// The running page: its state and one view per section.
 pub struct App {
     doc: Document,
     state: RefCell<PageState>,
+    cost: RefCell<CostView>,
     factorisation: RefCell<FactorisationView>,
+    maths: RefCell<MathsView>,
+    rank: RefCell<RankView>,
+    intrinsic: RefCell<IntrinsicView>,
+    comparison: RefCell<ComparisonView>,
 }
 
 /// Binds the controls and figures found in `doc` and paints them. Returns the running page.
@@ -50,7 +104,12 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     let app = Rc::new(App {
         doc: doc.clone(),
         state: RefCell::new(PageState::default()),
+        cost: RefCell::new(CostView::new(doc)?),
         factorisation: RefCell::new(FactorisationView::new(doc)?),
+        maths: RefCell::new(MathsView::new(doc)?),
+        rank: RefCell::new(RankView::new(doc)?),
+        intrinsic: RefCell::new(IntrinsicView::new(doc)?),
+        comparison: RefCell::new(ComparisonView::new(doc)?),
     });
     let controls = doc.query_selector_all("[data-key]")?;
     for idx in 0..controls.length() {
@@ -65,32 +124,40 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
         })?;
     }
     FactorisationView::bind(&app)?;
+    IntrinsicView::bind(&app)?;
+    quiz::bind(doc)?;
     let window = dom::window()?;
     let app_for_resize = Rc::clone(&app);
     listen(&window, "resize", move |_| {
         app_for_resize.measure();
-        app_for_resize.render_all();
+        for section in SectionId::ALL {
+            app_for_resize.render(section);
+        }
     })?;
     app.sync_controls();
     app.measure();
-    app.render_all();
+    for section in SectionId::ALL {
+        app.render(section);
+    }
     Ok(app)
 }
 
 impl App {
-    /// A control moved: store its value, bring every control in line with the state, repaint.
+    /// A control moved: store its value, bring every control in line with the state, repaint its
+    /// section.
     fn on_control(&self, control: &Element) {
         let Some(key) = control.get_attribute("data-key") else {
             return;
         };
         let raw = control_value(control);
         let applied = self.state.borrow_mut().set(&key, &raw);
-        match applied {
-            Ok(Applied::AsGiven | Applied::Clamped { .. }) => {}
-            Err(err) => show_error(&err.to_string()),
+        if let Err(err) = applied {
+            show_error(&format!("{err}."));
         }
         self.sync_controls();
-        self.render_all();
+        if let Some(section) = SectionId::of_key(&key) {
+            self.render(section);
+        }
     }
 
     /// Writes the state into every control: values, current bounds and the printed values.
@@ -116,26 +183,44 @@ impl App {
                     }
                 }
             } else if let Some(select) = element.dyn_ref::<HtmlSelectElement>() {
-                select.set_value(&value);
+                if select.value() != value {
+                    select.set_value(&value);
+                }
             }
             if let Some(output) = self.doc.get_element_by_id(&format!("{key}-out")) {
-                output.set_text_content(Some(&value));
+                if output.text_content().as_deref() != Some(value.as_str()) {
+                    output.set_text_content(Some(&value));
+                }
             }
         }
     }
 
     /// Measures the room every figure has; layout is read here and nowhere else.
     fn measure(&self) {
+        self.cost.borrow_mut().measure();
         self.factorisation.borrow_mut().measure();
+        self.maths.borrow_mut().measure();
+        self.rank.borrow_mut().measure();
+        self.intrinsic.borrow_mut().measure();
     }
 
-    /// Repaints every figure from the state.
-    fn render_all(&self) {
+    /// Repaints one section from the state, showing any failure in the banner.
+    fn render(&self, section: SectionId) {
         let state = self.state.borrow();
-        if let Err(err) = self.factorisation.borrow_mut().render(&state.factorisation) {
+        let result = match section {
+            SectionId::Cost => self.cost.borrow_mut().render(&state.cost),
+            SectionId::Factorisation => {
+                self.factorisation.borrow_mut().render(&state.factorisation)
+            }
+            SectionId::Maths => self.maths.borrow_mut().render(&state.maths),
+            SectionId::Rank => self.rank.borrow_mut().render(&state.rank),
+            SectionId::Intrinsic => self.intrinsic.borrow_mut().render(&state.intrinsic),
+            SectionId::Comparison => self.comparison.borrow_mut().render(&state.comparison),
+        };
+        if let Err(err) = result {
             show_error(&format!(
-                "The factorisation figure could not be drawn: {}",
-                dom::describe(&err)
+                "A figure could not be drawn ({section:?}): {}",
+                describe(&err)
             ));
         }
     }

@@ -1,1 +1,299 @@
-//! Tests for the charts room.
+//! Tests for the charts room: each chart rendered natively to SVG text.
+
+use lora_explorer::math::memory::{Counting, MODELS};
+use lora_explorer::render::charts::{
+    energy_chart, memory_chart, rank_params_chart, rank_reduction_chart, spectrum_chart, MemoryBar,
+    Theme,
+};
+use plotters::backend::SVGBackend;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// A chart drawn on an SVG area.
+type Draw<'d> = &'d dyn Fn(&Area) -> Result<(), String>;
+
+/// The notebook's ranks.
+const RANKS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/// Renders `draw` on an SVG of `size` pixels; returns what it returned and the SVG text.
+fn render(
+    size: (u32, u32),
+    draw: impl FnOnce(&Area) -> Result<(), String>,
+) -> (Result<(), String>, String) {
+    let mut svg = String::new();
+    let result = {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        let result = draw(&root);
+        if let Err(err) = root.present() {
+            panic!("the SVG backend failed: {err}");
+        }
+        result
+    };
+    if let Some(dir) = std::env::var_os("LORA_CHART_DIR") {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let idx = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("chart-{idx:02}.svg");
+        if let Err(err) = std::fs::write(std::path::Path::new(&dir).join(name), &svg) {
+            panic!("could not write the SVG: {err}");
+        }
+    }
+    (result, svg)
+}
+
+/// Renders at 800×400, requires success, and checks the SVG holds every text of `expected`.
+fn check(draw: impl FnOnce(&Area) -> Result<(), String>, expected: &[&str]) -> String {
+    let (result, svg) = render((800, 400), draw);
+    assert_eq!(result, Ok(()));
+    for text in expected {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+    svg
+}
+
+/// A spectrum like the notebook's: `true_rank` large values, then `n - true_rank` small ones.
+fn spectrum(n: usize, true_rank: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            if i < true_rank {
+                600.0 - 20.0 * i as f64
+            } else {
+                0.2 - 0.0003 * i as f64
+            }
+        })
+        .collect()
+}
+
+/// The cumulative share of Σσ² held by the first 1, 2, … values.
+fn cumulative(sigma: &[f64]) -> Vec<f64> {
+    let total: f64 = sigma.iter().map(|s| s * s).sum();
+    let mut running = 0.0;
+    sigma
+        .iter()
+        .map(|s| {
+            running += s * s;
+            running / total
+        })
+        .collect()
+}
+
+#[test]
+fn memory_chart_labels_every_bar_in_human_units() {
+    let theme = Theme::light();
+    let bars = MemoryBar::for_models(&MODELS, 8, Counting::MixedPrecisionAdam);
+    check(
+        |area| memory_chart(area, &bars, &theme),
+        &[
+            "Full fine-tuning",
+            "LoRA",
+            "BERT-base",
+            "GPT-3",
+            "1.76 GB",
+            "2.80 TB",
+            "351 GB",
+            "1 TB",
+            "100 MB",
+        ],
+    );
+    // The notebook's count: GPT-3 at 8 bytes a parameter is 1.40 TB.
+    let notebook = MemoryBar::for_models(&MODELS, 8, Counting::WeightsAndGradsFp32);
+    check(
+        |area| memory_chart(area, &notebook, &theme),
+        &["880 MB", "1.40 TB"],
+    );
+}
+
+#[test]
+fn memory_chart_edge_cases() {
+    let theme = Theme::dark();
+    check(
+        |area| memory_chart(area, &[], &theme),
+        &["No models to compare."],
+    );
+    let zeros = [MemoryBar {
+        label: "empty".to_string(),
+        full_bytes: 0,
+        lora_bytes: 0,
+    }];
+    check(
+        |area| memory_chart(area, &zeros, &theme),
+        &["No models to compare."],
+    );
+    let one = [MemoryBar {
+        label: "tiny".to_string(),
+        full_bytes: 1000,
+        lora_bytes: 0,
+    }];
+    check(
+        |area| memory_chart(area, &one, &theme),
+        &["1.00 kB", "tiny"],
+    );
+    // Many bars: too narrow for value labels, still drawn.
+    let many: Vec<MemoryBar> = (1..=40)
+        .map(|i| MemoryBar {
+            label: format!("m{i}"),
+            full_bytes: i * 1_000_000_000,
+            lora_bytes: i * 1_000_000,
+        })
+        .collect();
+    let svg = check(|area| memory_chart(area, &many, &theme), &["LoRA"]);
+    assert!(!svg.contains("40.0 GB"));
+}
+
+#[test]
+fn too_small_an_area_is_an_error_not_a_panic() {
+    let theme = Theme::light();
+    let (result, _) = render((100, 60), |area| {
+        rank_params_chart(area, 1024, &RANKS, 8, &theme)
+    });
+    assert!(result.is_err_and(|message| message.contains("160×120")));
+}
+
+#[test]
+fn rank_params_chart_highlights_the_chosen_rank() {
+    let theme = Theme::light();
+    check(
+        |area| rank_params_chart(area, 1024, &RANKS, 8, &theme),
+        &[
+            "r = 8: 16,384",
+            "Full fine-tuning: n² = 1,048,576",
+            "LoRA: 2·n·r",
+            "128",
+            "1M",
+        ],
+    );
+    check(
+        |area| rank_params_chart(area, 1024, &RANKS, 1, &theme),
+        &["r = 1: 2,048"],
+    );
+    check(
+        |area| rank_params_chart(area, 1024, &RANKS, 128, &theme),
+        &["r = 128: 262,144"],
+    );
+    // Every rank from 1 to 128, as a slider would give.
+    let all: Vec<u64> = (1..=128).collect();
+    check(
+        |area| rank_params_chart(area, 1024, &all, 37, &theme),
+        &["r = 37: 75,776"],
+    );
+}
+
+#[test]
+fn rank_charts_edge_cases() {
+    let theme = Theme::dark();
+    let message = "Choose a layer size and at least one rank.";
+    check(
+        |area| rank_params_chart(area, 1024, &[], 8, &theme),
+        &[message],
+    );
+    check(
+        |area| rank_params_chart(area, 1024, &[0], 0, &theme),
+        &[message],
+    );
+    check(
+        |area| rank_reduction_chart(area, 0, &RANKS, 8, &theme),
+        &[message],
+    );
+    // A chosen rank of 0 draws no highlight; one rank alone still draws.
+    let svg = check(|area| rank_params_chart(area, 1024, &RANKS, 0, &theme), &[]);
+    assert!(!svg.contains("r = "));
+    check(
+        |area| rank_reduction_chart(area, 4, &[3], 3, &theme),
+        &["r = 3: 0.7×"],
+    );
+}
+
+#[test]
+fn rank_reduction_chart_labels_the_factor() {
+    let theme = Theme::light();
+    check(
+        |area| rank_reduction_chart(area, 1024, &RANKS, 8, &theme),
+        &["r = 8: 64×", "n² / (2·n·r) for n = 1,024"],
+    );
+    check(
+        |area| rank_reduction_chart(area, 1024, &RANKS, 1, &theme),
+        &["r = 1: 512×"],
+    );
+    check(
+        |area| rank_reduction_chart(area, 1024, &RANKS, 128, &theme),
+        &["r = 128: 4×"],
+    );
+    // A small layer where high ranks cost more than the matrix: the 1× line appears.
+    check(
+        |area| rank_reduction_chart(area, 64, &RANKS, 64, &theme),
+        &["r = 64: 0.5×", "1×: no saving"],
+    );
+}
+
+#[test]
+fn spectrum_chart_marks_the_true_rank() {
+    let theme = Theme::light();
+    let sigma = spectrum(512, 16);
+    check(
+        |area| spectrum_chart(area, &sigma, 16, &theme),
+        &["true rank = 16", "100"],
+    );
+    // Zeros, NaN and infinities are clamped to the floor instead of breaking the log axis.
+    let awkward = [5.0, 3.0, 0.0, f64::NAN, f64::INFINITY, -1.0];
+    check(
+        |area| spectrum_chart(area, &awkward, 2, &theme),
+        &["true rank = 2", "10⁻¹⁵", "0.001"],
+    );
+    // Nothing positive: a message; a true rank beyond the values: no marker.
+    let message = "No non-zero singular values to plot.";
+    check(|area| spectrum_chart(area, &[], 3, &theme), &[message]);
+    check(
+        |area| spectrum_chart(area, &[0.0, 0.0], 1, &theme),
+        &[message],
+    );
+    let svg = check(|area| spectrum_chart(area, &[1.0, 1.0], 5, &theme), &[]);
+    assert!(!svg.contains("true rank"));
+}
+
+#[test]
+fn energy_chart_marks_the_threshold_and_its_rank() {
+    let theme = Theme::dark();
+    let shares = cumulative(&spectrum(512, 16));
+    let rank = shares
+        .iter()
+        .position(|&c| c >= 0.95)
+        .map_or(0, |idx| idx + 1);
+    assert!(rank > 1 && rank <= 16, "{rank}");
+    check(
+        |area| energy_chart(area, &shares, 0.95, rank, &theme),
+        &[&format!("r = {rank}"), "95% threshold", "100%"],
+    );
+    check(
+        |area| energy_chart(area, &[], 0.95, 1, &theme),
+        &["No components to plot."],
+    );
+    let svg = check(
+        |area| energy_chart(area, &[0.5, f64::NAN, 1.0], f64::NAN, 0, &theme),
+        &[],
+    );
+    assert!(!svg.contains("r = ") && !svg.contains("threshold"));
+    check(
+        |area| energy_chart(area, &[1.0], 2.0, 1, &theme),
+        &["r = 1", "100% threshold"],
+    );
+}
+
+#[test]
+fn every_chart_draws_on_a_phone_sized_area() {
+    let theme = Theme::light();
+    let bars = MemoryBar::for_models(&MODELS, 8, Counting::MixedPrecisionAdam);
+    let sigma = spectrum(64, 16);
+    let shares = cumulative(&sigma);
+    let charts: [Draw; 5] = [
+        &|area| memory_chart(area, &bars, &theme),
+        &|area| rank_params_chart(area, 1024, &RANKS, 16, &theme),
+        &|area| rank_reduction_chart(area, 1024, &RANKS, 16, &theme),
+        &|area| spectrum_chart(area, &sigma, 16, &theme),
+        &|area| energy_chart(area, &shares, 0.95, 15, &theme),
+    ];
+    for draw in charts {
+        let (result, _) = render((360, 260), draw);
+        assert_eq!(result, Ok(()));
+    }
+}

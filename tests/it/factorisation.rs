@@ -6,6 +6,13 @@ use lora_explorer::state::FactorisationState;
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
+/// The figure's default state at another size.
+fn sized(d: u32, k: u32, r: u32) -> FactorisationState {
+    let mut state = FactorisationState::figure();
+    (state.d, state.k, state.r) = (d, k, r);
+    state
+}
+
 fn max_abs_diff(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape());
     a.iter()
@@ -114,14 +121,9 @@ proptest! {
 
 #[test]
 fn the_figure_reports_a_cell_of_delta_term_by_term() {
-    let state = FactorisationState {
-        d: 5,
-        k: 4,
-        r: 3,
-        alpha: 6.0,
-        seed: 1,
-        at_init: false,
-    };
+    let mut state = sized(5, 4, 3);
+    state.alpha = 6.0;
+    state.seed = 1;
     let figure = FactorisationFigure::new(&state);
     let report = figure
         .cell_report(MatrixId::Delta, 2, 1)
@@ -160,12 +162,7 @@ fn the_figure_says_plainly_when_lora_saves_nothing() {
         verdict.contains("1.0×") && verdict.contains("saves nothing"),
         "{verdict}"
     );
-    let big = FactorisationFigure::new(&FactorisationState {
-        d: 64,
-        k: 64,
-        r: 8,
-        ..Default::default()
-    });
+    let big = FactorisationFigure::new(&sized(64, 64, 8));
     let [_, adapter, verdict] = big.count_lines();
     assert!(adapter.contains("1,024 trainable"), "{adapter}");
     assert!(verdict.contains("4.0× fewer"), "{verdict}");
@@ -173,12 +170,7 @@ fn the_figure_says_plainly_when_lora_saves_nothing() {
 
 #[test]
 fn labels_carry_names_and_shapes() {
-    let figure = FactorisationFigure::new(&FactorisationState {
-        d: 12,
-        k: 9,
-        r: 3,
-        ..Default::default()
-    });
+    let figure = FactorisationFigure::new(&sized(12, 9, 3));
     assert_eq!(figure.label(MatrixId::B), "B · 12×3");
     assert_eq!(figure.label(MatrixId::A), "A · 3×9");
     assert_eq!(figure.label(MatrixId::Merged), "W₀ + (α/r)·BA · 12×9");

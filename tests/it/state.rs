@@ -43,12 +43,40 @@ fn out_of_range_values_are_clamped_and_reported() {
 }
 
 #[test]
+fn values_snap_to_the_step() {
+    let mut state = PageState::default();
+    assert_eq!(
+        state.set("cd", "700"),
+        Ok(Applied::Clamped { used: "704".into() })
+    );
+    assert_eq!(
+        state.set("is", "-2.34"),
+        Ok(Applied::Clamped {
+            used: "-2.3".into()
+        })
+    );
+    assert_eq!(state.set("cc", "grads"), Ok(Applied::AsGiven));
+    assert!(state.set("cc", "gradients").is_err());
+    assert_eq!(state.set("vm", "gpt2"), Ok(Applied::AsGiven));
+    assert_eq!(state.comparison.model, 2);
+}
+
+#[test]
+fn keys_are_unique() {
+    let keys = PageState::default().keys();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), keys.len());
+}
+
+#[test]
 fn garbage_is_an_error_that_changes_nothing() {
     let mut state = PageState::default();
     let before = state.clone();
     assert!(matches!(
         state.set("fd", "lots"),
-        Err(StateError::Unparsable { key: "fd", .. })
+        Err(StateError::Unparsable { .. })
     ));
     assert!(matches!(
         state.set("fd", "NaN"),
@@ -77,7 +105,7 @@ fn every_key_reads_back_what_was_set() {
 proptest! {
     #[test]
     fn invariants_hold_after_any_sequence_of_sets(
-        moves in proptest::collection::vec((0usize..6, "[-0-9a-z.]{0,6}"), 0..30)
+        moves in proptest::collection::vec((0usize..64, "[-0-9a-z.]{0,6}"), 0..40)
     ) {
         let mut state = PageState::default();
         let keys = state.keys();
@@ -88,6 +116,20 @@ proptest! {
             prop_assert!(f.r >= 1 && f.r <= f.d.min(f.k));
             prop_assert!((1.0..=64.0).contains(&f.alpha));
             prop_assert!(f.seed <= 999);
+            let m = &state.maths;
+            prop_assert!(m.r >= 1 && m.r <= m.d.min(m.k) && m.d <= 16 && m.k <= 16);
+            let i = &state.intrinsic;
+            prop_assert!(i.true_rank >= 1 && i.true_rank <= i.n.min(64) && i.approx_rank <= i.n.min(64));
+            prop_assert!((32..=512).contains(&i.n) && i.n % 32 == 0);
+            prop_assert!((-4.0..=0.0).contains(&i.log10_noise));
+            prop_assert!(state.cost.d_model % 64 == 0 && (64..=12_288).contains(&state.cost.d_model));
+            // Every value reads back as a value the control accepts unchanged.
+            for key in state.keys() {
+                let value = state.get(key).unwrap();
+                let mut copy = state.clone();
+                prop_assert_eq!(copy.set(key, &value), Ok(Applied::AsGiven), "{} = {}", key, value);
+                prop_assert_eq!(&copy, &state);
+            }
         }
     }
 }

@@ -1,0 +1,40 @@
+//! "Rank impact": trainable parameters and the reduction factor of an n×n layer against rank.
+
+use crate::format::{ratio, thousands};
+use crate::math::lora::ParamCounts;
+use crate::state::RankState;
+
+/// The ranks drawn as points, as in the notebook: powers of two from 1 to 128.
+pub const RANKS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/// The figures printed under the charts for the highlighted rank.
+pub fn result_lines(state: &RankState) -> [String; 2] {
+    let n = u64::from(state.n);
+    let r = u64::from(state.rank);
+    let counts = ParamCounts::new(n, n, r);
+    [
+        format!(
+            "Rank {r}: 2·{n}·{r} = {} trainable parameters, {} fewer than full fine-tuning's {}.",
+            thousands(counts.lora),
+            ratio(counts.reduction()),
+            thousands(counts.full),
+        ),
+        format!(
+            "Doubling the rank doubles the parameters and halves the reduction: rank {} gives {} ({}).",
+            2 * r,
+            thousands(2 * counts.lora),
+            ratio(counts.reduction() / 2.0),
+        ),
+    ]
+}
+
+/// The caption under the charts.
+pub fn caption(state: &RankState) -> String {
+    format!(
+        "Left: trainable parameters of one {n}×{n} layer on a log axis; full fine-tuning trains all {full} \
+         whatever the rank. Right: the reduction n²/(2·n·r) = n/(2r). At n = 1,024 these are the \
+         notebook's figures: rank 8 gives 16,384 parameters (64×), rank 16 gives 32,768 (32×).",
+        n = state.n,
+        full = thousands(u64::from(state.n) * u64::from(state.n)),
+    )
+}
