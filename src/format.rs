@@ -101,3 +101,14 @@ fn scaled(n: u64, units: &[&'static str]) -> (f64, &'static str) {
     let unit = units.get(idx).copied().unwrap_or("");
     (value, unit)
 }
+
+/// A whole number in subscript digits, as in σ₁₂: 12 → "₁₂".
+pub fn subscript(n: usize) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32(0x2080 + d).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}

@@ -138,3 +138,32 @@ fn errors_reach_the_banner() {
     assert!(!banner.has_attribute("hidden"));
     assert!(banner.text_content().unwrap().starts_with("Test message."));
 }
+
+#[wasm_bindgen_test]
+fn every_section_paints_on_mount() {
+    let doc = mount_page();
+    let rows = |id: &str| {
+        doc.query_selector_all(&format!("#{id} tr"))
+            .unwrap()
+            .length()
+    };
+    assert_eq!(rows("c-layer-rows"), 7);
+    assert_eq!(rows("v-rows"), 8);
+    assert_eq!(rows("m-mults"), 3);
+    let equations = doc.query_selector_all("#m-equations math").unwrap();
+    assert_eq!(equations.length(), 6);
+    assert!(text(&doc, "r-result-1").contains("16,384 trainable parameters, 64.0× fewer"));
+    assert!(text(&doc, "c-memory-formula").contains("16 B a parameter"));
+}
+
+#[wasm_bindgen_test]
+fn a_selector_drives_its_section() {
+    let doc = mount_page();
+    let select: web_sys::HtmlSelectElement =
+        doc.get_element_by_id("vm").unwrap().dyn_into().unwrap();
+    select.set_value("bert-base");
+    select
+        .dispatch_event(&Event::new("input").unwrap())
+        .unwrap();
+    assert!(text(&doc, "v-rows").contains("110M (100%)"));
+}

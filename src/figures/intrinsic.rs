@@ -56,7 +56,7 @@ pub struct Approximation {
     pub n: usize,
     /// ΔW, then its approximation, then the residual ΔW − approximation, as RGBA (row-major).
     pub pixels: [Vec<u8>; 3],
-    /// Colour half-range of ΔW and its approximation (shared).
+    /// Colour half-range of ΔW and its approximation (shared): see [`robust_half_range`].
     pub half_range: f64,
     /// Colour half-range of the residual, which is much smaller and gets its own scale.
     pub residual_half_range: f64,
@@ -72,33 +72,35 @@ pub struct Approximation {
 pub struct Workbench {
     spec: Option<MatrixSpec>,
     matrix: Option<DMatrix<f64>>,
-    sigma: Vec<f64>,
+    sigma: Option<Vec<f64>>,
     decomposition: Option<Decomposition>,
 }
 
 impl Workbench {
-    /// The singular values of the matrix `spec` describes, descending: computed once per matrix,
-    /// without singular vectors (the fast path).
-    pub fn spectrum(&mut self, spec: MatrixSpec) -> &[f64] {
+    /// Draws the matrix `spec` describes, unless it is the one already held.
+    pub fn load(&mut self, spec: MatrixSpec) {
         if self.spec != Some(spec) || self.matrix.is_none() {
-            let matrix = spec.matrix();
-            self.sigma = singular_values(&matrix);
-            self.matrix = Some(matrix);
+            self.matrix = Some(spec.matrix());
+            self.sigma = None;
             self.decomposition = None;
             self.spec = Some(spec);
         }
-        &self.sigma
     }
 
-    /// Whether the rank-r approximation of `spec` needs a full SVD first (the slow step).
-    pub fn needs_decomposition(&self, spec: MatrixSpec) -> bool {
-        self.spec != Some(spec) || self.decomposition.is_none()
+    /// The singular values of the matrix `spec` describes, descending: computed once per matrix,
+    /// without singular vectors (the fast path).
+    pub fn spectrum(&mut self, spec: MatrixSpec) -> &[f64] {
+        self.load(spec);
+        let matrix = self.matrix.as_ref();
+        self.sigma
+            .get_or_insert_with(|| matrix.map(singular_values).unwrap_or_default())
     }
 
     /// The best rank-`rank` approximation of the matrix `spec` describes, with both errors.
-    /// Computes the full SVD on the first call for a matrix, then reuses it.
+    /// Computes the full SVD on the first call for a matrix, then reuses it; the tail error uses
+    /// that decomposition's singular values.
     pub fn approximation(&mut self, spec: MatrixSpec, rank: usize) -> Approximation {
-        self.spectrum(spec);
+        self.load(spec);
         let matrix = match &self.matrix {
             Some(m) => m.clone(),
             None => spec.matrix(),
@@ -106,13 +108,16 @@ impl Workbench {
         if self.decomposition.is_none() {
             self.decomposition = Decomposition::new(&matrix);
         }
-        let approx = match &self.decomposition {
-            Some(d) => d.truncate(rank),
-            None => DMatrix::from_element(matrix.nrows(), matrix.ncols(), f64::NAN),
+        let (approx, sigma) = match &self.decomposition {
+            Some(d) => (d.truncate(rank), d.singular_values().to_vec()),
+            None => (
+                DMatrix::from_element(matrix.nrows(), matrix.ncols(), f64::NAN),
+                vec![f64::NAN; matrix.nrows().min(matrix.ncols())],
+            ),
         };
         let residual = &matrix - &approx;
-        let half_range = matrix.amax();
-        let residual_half_range = residual.amax();
+        let half_range = robust_half_range(&matrix);
+        let residual_half_range = robust_half_range(&residual);
         let colours = Diverging::new(half_range);
         Approximation {
             rank,
@@ -125,7 +130,7 @@ impl Workbench {
             half_range,
             residual_half_range,
             relative_error: relative_frobenius_error(&matrix, &approx),
-            tail_error: relative_tail_error(&self.sigma, rank),
+            tail_error: relative_tail_error(&sigma, rank),
         }
     }
 }
@@ -184,4 +189,15 @@ impl SpectrumSummary {
             ),
         ]
     }
+}
+
+/// The colour half-range of a large heatmap: three root-mean-squares, or the largest entry if that is
+/// smaller. A few extreme entries would otherwise push every other cell towards white; the few beyond
+/// the range show at full colour.
+pub fn robust_half_range(m: &DMatrix<f64>) -> f64 {
+    if m.is_empty() {
+        return 0.0;
+    }
+    let rms = (m.norm_squared() / m.len() as f64).sqrt();
+    (3.0 * rms).min(m.amax())
 }

@@ -1,21 +1,24 @@
-//! Paints "The intrinsic-rank hypothesis": asks the Web Worker for singular values and the best
-//! rank-r approximation, shows that work is running, and draws what comes back.
+//! Paints "The intrinsic-rank hypothesis": asks two Web Workers, one for singular values and one for
+//! the best rank-r approximation, shows that work is running, and draws what comes back.
 //!
-//! Latest input wins: every change posts a request with a larger job number; the worker skips stale
-//! work, and answers for any job but the latest are ignored here.
+//! Latest input wins: every change posts a request with a larger job number; a worker answers only
+//! the newest request it has read, and answers for any job but a channel's latest are ignored here.
+//! The spectrum worker is never restarted, so its code stays optimised by the browser; the
+//! approximation worker is restarted when a new matrix arrives during a stale full SVD, which can
+//! take over a second.
 
 use std::rc::Rc;
 
-use js_sys::{Float64Array, Reflect, Uint8Array};
+use js_sys::{Float64Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, HtmlCanvasElement, HtmlElement, MessageEvent, Worker};
+use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent, Worker};
 
-use super::dom::{by_id, listen, show_error, typed_by_id};
+use super::dom::{by_id, show_error, typed_by_id};
 use super::paint::{paint_chart, paint_pixels, Heatmap};
-use super::worker::request;
+use super::worker::{request, Want};
 use super::App;
 use crate::figures::intrinsic::{MatrixSpec, SpectrumSummary};
-use crate::format::signed;
+use crate::format::{signed, subscript};
 use crate::render::charts::{energy_chart, spectrum_chart, Theme};
 use crate::state::{format_float, IntrinsicState};
 
@@ -26,7 +29,7 @@ const HEATMAP_MAX: f64 = 360.0;
 /// The script that starts the worker, relative to the page.
 const WORKER_URL: &str = "./worker-loader.js";
 
-/// What the worker last answered for the latest job.
+/// What the workers last answered for the latest jobs.
 #[derive(Default)]
 struct Answers {
     sigma: Option<Vec<f64>>,
@@ -34,9 +37,98 @@ struct Answers {
     approximation_ms: f64,
 }
 
-/// The section's elements, its worker and what it knows.
-pub struct IntrinsicView {
+/// The worker's message and error handlers, kept to attach to a restarted worker.
+struct Handlers {
+    message: js_sys::Function,
+    error: js_sys::Function,
+}
+
+/// Which worker a message came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Spectra,
+    Approximations,
+}
+
+/// A connection to one worker: its latest job, and a request held until the worker is ready.
+struct Channel {
     worker: Worker,
+    handlers: Option<Handlers>,
+    /// Whether the worker has said it listens; messages sent before that would be lost.
+    ready: bool,
+    waiting: Option<Object>,
+    job: f64,
+    /// The matrix of the latest request until its answer arrives.
+    working_on: Option<MatrixSpec>,
+}
+
+impl Channel {
+    fn start() -> Result<Self, JsValue> {
+        Ok(Self {
+            worker: Worker::new(WORKER_URL)?,
+            handlers: None,
+            ready: false,
+            waiting: None,
+            job: 0.0,
+            working_on: None,
+        })
+    }
+
+    fn attach(&mut self, handlers: Handlers) {
+        self.worker.set_onmessage(Some(&handlers.message));
+        self.worker.set_onerror(Some(&handlers.error));
+        self.handlers = Some(handlers);
+    }
+
+    /// Stops the worker, whatever it is doing, and starts a fresh one with the same handlers.
+    fn restart(&mut self) -> Result<(), JsValue> {
+        self.worker.terminate();
+        self.worker = Worker::new(WORKER_URL)?;
+        if let Some(handlers) = &self.handlers {
+            self.worker.set_onmessage(Some(&handlers.message));
+            self.worker.set_onerror(Some(&handlers.error));
+        }
+        self.ready = false;
+        self.working_on = None;
+        Ok(())
+    }
+
+    /// Posts a new request, or holds it until the worker is ready.
+    fn post(&mut self, want: Want, spec: MatrixSpec, rank: usize) -> Result<(), JsValue> {
+        self.job += 1.0;
+        self.working_on = Some(spec);
+        let message = request(self.job, want, spec, rank);
+        if self.ready {
+            self.worker.post_message(&message)
+        } else {
+            self.waiting = Some(message);
+            Ok(())
+        }
+    }
+
+    /// The worker listens now: send what was held.
+    fn on_ready(&mut self) -> Result<(), JsValue> {
+        self.ready = true;
+        match self.waiting.take() {
+            Some(message) => self.worker.post_message(&message),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `job` answers the latest request; if so the worker is idle again.
+    fn answers_latest(&mut self, job: Option<f64>) -> bool {
+        let latest = job == Some(self.job);
+        if latest {
+            self.working_on = None;
+        }
+        latest
+    }
+}
+
+/// The section's elements, its workers and what it knows.
+pub struct IntrinsicView {
+    spectra: Channel,
+    approximations: Channel,
     status: HtmlElement,
     approx_status: HtmlElement,
     spectrum_chart: HtmlCanvasElement,
@@ -48,21 +140,19 @@ pub struct IntrinsicView {
     approx_caption: Element,
     heatmaps: [Heatmap; 3],
     heatmap_container: HtmlElement,
-    job: f64,
     posted: Option<(MatrixSpec, u32)>,
-    /// Whether the worker has said it listens; messages sent before that would be lost.
-    worker_ready: bool,
-    /// The latest request, held until the worker is ready.
-    waiting: Option<js_sys::Object>,
+    /// The approximation to ask for when the current matrix's spectrum arrives.
+    next_approximation: Option<(MatrixSpec, usize)>,
     answers: Answers,
     widths: (f64, f64, f64),
 }
 
 impl IntrinsicView {
-    /// Finds the section's elements in `doc` and starts the worker.
+    /// Finds the section's elements in `doc` and starts both workers.
     pub fn new(doc: &Document) -> Result<Self, JsValue> {
         Ok(Self {
-            worker: Worker::new(WORKER_URL)?,
+            spectra: Channel::start()?,
+            approximations: Channel::start()?,
             status: typed_by_id(doc, "i-status")?,
             approx_status: typed_by_id(doc, "ia-status")?,
             spectrum_chart: typed_by_id(doc, "i-spectrum-chart")?,
@@ -82,38 +172,54 @@ impl IntrinsicView {
                 Heatmap::find(doc, "ia", "residual")?,
             ],
             heatmap_container: typed_by_id(doc, "ia-heatmaps")?,
-            job: 0.0,
             posted: None,
-            worker_ready: false,
-            waiting: None,
+            next_approximation: None,
             answers: Answers::default(),
             widths: (0.0, 0.0, 0.0),
         })
     }
 
-    /// Routes the worker's answers to the view.
+    /// Routes both workers' answers to the view (and those of any worker started later on).
     pub fn bind(app: &Rc<App>) -> Result<(), JsValue> {
-        let worker = app.intrinsic.borrow().worker.clone();
+        for role in [Role::Spectra, Role::Approximations] {
+            let handlers = Self::handlers(app, role);
+            let mut view = app.intrinsic.borrow_mut();
+            match role {
+                Role::Spectra => view.spectra.attach(handlers),
+                Role::Approximations => view.approximations.attach(handlers),
+            }
+        }
+        Ok(())
+    }
+
+    fn handlers(app: &Rc<App>, role: Role) -> Handlers {
         let on_answer = Rc::clone(app);
-        listen(&worker, "message", move |event| {
-            let Some(message) = event.dyn_ref::<MessageEvent>() else {
-                return;
-            };
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
             let state = on_answer.state.borrow().intrinsic.clone();
             let result = on_answer
                 .intrinsic
                 .borrow_mut()
-                .on_answer(&message.data(), &state);
+                .on_answer(role, &message.data(), &state);
             if let Err(err) = result {
                 show_error(&format!(
                     "The intrinsic-rank figure could not be drawn: {}",
                     super::dom::describe(&err)
                 ));
             }
-        })?;
-        listen(&worker, "error", |_| {
-            show_error("The background worker for the intrinsic-rank figures could not start.");
-        })
+        });
+        let on_failure = Rc::clone(app);
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |_| {
+            let view = on_failure.intrinsic.borrow();
+            let message = "The background worker that computes these figures could not start: \
+                           reload the page to try again.";
+            view.set_status(&view.status, message, false);
+            view.set_status(&view.approx_status, message, false);
+        });
+        // Both handlers live as long as the page; a restarted worker gets them too.
+        Handlers {
+            message: on_message.into_js_value().unchecked_into(),
+            error: on_error.into_js_value().unchecked_into(),
+        }
     }
 
     /// Measures the charts and heatmaps; call on mount and when the window resizes.
@@ -132,8 +238,19 @@ impl IntrinsicView {
         let wanted = (spec, state.approx_rank);
         if self.posted != Some(wanted) {
             let matrix_changed = self.posted.map(|(s, _)| s) != Some(spec);
-            self.job += 1.0;
-            self.send(request(self.job, spec, state.approx_rank as usize))?;
+            let rank = state.approx_rank as usize;
+            if matrix_changed {
+                self.spectra.post(Want::Spectrum, spec, 0)?;
+                // A full SVD of another matrix is stale: stop it, so that it neither delays the new
+                // answer nor takes a core from the spectrum. The approximation is asked for once
+                // the spectrum has arrived, for the same reason.
+                if self.approximations.working_on.is_some() {
+                    self.approximations.restart()?;
+                }
+                self.next_approximation = Some((spec, rank));
+            } else {
+                self.approximations.post(Want::Approximation, spec, rank)?;
+            }
             self.posted = Some(wanted);
             if matrix_changed {
                 self.answers.sigma = None;
@@ -164,16 +281,6 @@ impl IntrinsicView {
             t = format_float(state.threshold_percent),
         )));
         self.draw_spectrum(state)
-    }
-
-    /// Posts `message` to the worker, or holds it until the worker is ready.
-    fn send(&mut self, message: js_sys::Object) -> Result<(), JsValue> {
-        if self.worker_ready {
-            self.worker.post_message(&message)
-        } else {
-            self.waiting = Some(message);
-            Ok(())
-        }
     }
 
     fn set_status(&self, element: &HtmlElement, text: &str, busy: bool) {
@@ -227,31 +334,42 @@ impl IntrinsicView {
     }
 
     /// Handles one message from the worker.
-    fn on_answer(&mut self, data: &JsValue, state: &IntrinsicState) -> Result<(), JsValue> {
+    fn on_answer(
+        &mut self,
+        role: Role,
+        data: &JsValue,
+        state: &IntrinsicState,
+    ) -> Result<(), JsValue> {
         let field = |key: &str| Reflect::get(data, &JsValue::from_str(key));
         let kind = field("kind")?.as_string().unwrap_or_default();
+        let channel = match role {
+            Role::Spectra => &mut self.spectra,
+            Role::Approximations => &mut self.approximations,
+        };
         if kind == "ready" {
-            self.worker_ready = true;
-            if let Some(message) = self.waiting.take() {
-                self.worker.post_message(&message)?;
-            }
-            return Ok(());
+            return channel.on_ready();
         }
         if kind == "error" {
             let message = field("message")?.as_string().unwrap_or_default();
             show_error(&format!("The background worker failed: {message}."));
             return Ok(());
         }
-        if field("job")?.as_f64() != Some(self.job) {
+        if !channel.answers_latest(field("job")?.as_f64()) {
             return Ok(());
         }
         let ms = field("ms")?.as_f64().unwrap_or(0.0);
         match kind.as_str() {
             "spectrum" => {
+                if let Some((spec, rank)) = self.next_approximation.take() {
+                    self.approximations.post(Want::Approximation, spec, rank)?;
+                }
                 let sigma: Float64Array = field("sigma")?.dyn_into()?;
                 self.answers.sigma = Some(sigma.to_vec());
                 self.answers.spectrum_ms = ms;
+                let svd_ms = field("svdMs")?.as_f64().unwrap_or(ms);
                 self.status.set_attribute("data-ms", &format!("{ms:.1}"))?;
+                self.status
+                    .set_attribute("data-svd-ms", &format!("{svd_ms:.1}"))?;
                 self.set_status(
                     &self.status,
                     &format!("Singular values computed in {ms:.0} ms in a background worker."),
@@ -300,10 +418,13 @@ impl IntrinsicView {
             signed(residual_half, 3)
         )));
         self.approx_results[0].set_text_content(Some(&format!(
-            "Relative error from the matrices, ‖ΔW − ΔW₍{rank}₎‖_F / ‖ΔW‖_F = {relative:.6e}."
+            "Relative error from the matrices: ‖ΔW − ΔW{r}‖_F / ‖ΔW‖_F = {relative:.9}.",
+            r = subscript(rank)
         )));
         self.approx_results[1].set_text_content(Some(&format!(
-            "From the singular values alone, √(Σ_{{i>{rank}}} σᵢ²) / ‖ΔW‖_F = {tail:.6e}."
+            "From the singular values alone: √(σ{first}² + … + σ{last}²) / ‖ΔW‖_F = {tail:.9}.",
+            first = subscript(rank + 1),
+            last = subscript(n)
         )));
         let agree = (relative - tail).abs() <= 1e-9 * relative.abs().max(1e-300)
             || (relative - tail).abs() < 1e-12;
@@ -322,8 +443,9 @@ impl IntrinsicView {
             }
         )));
         self.approx_caption.set_text_content(Some(&format!(
-            "ΔW and its approximation share one colour scale (±{}); the residual has its own, far \
-             smaller one, or it would look blank. Full SVD and truncation took {:.0} ms in the worker.",
+            "ΔW and its approximation share one colour scale, ±{} (three times the entries' root mean \
+             square); the residual has its own, so that its structure shows however small it is. The \
+             worker answered in {:.0} ms: a full SVD the first time for each matrix, then one product per rank.",
             signed(half, 2),
             self.answers.approximation_ms
         )));

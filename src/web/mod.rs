@@ -134,7 +134,7 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
             app_for_resize.render(section);
         }
     })?;
-    app.sync_controls();
+    app.sync_controls(None);
     app.measure();
     for section in SectionId::ALL {
         app.render(section);
@@ -154,16 +154,22 @@ impl App {
         if let Err(err) = applied {
             show_error(&format!("{err}."));
         }
-        self.sync_controls();
-        if let Some(section) = SectionId::of_key(&key) {
+        let section = SectionId::of_key(&key);
+        self.sync_controls(section);
+        if let Some(section) = section {
             self.render(section);
         }
     }
 
-    /// Writes the state into every control: values, current bounds and the printed values.
-    fn sync_controls(&self) {
+    /// Writes the state into the controls of `section` (every control if None): values, current
+    /// bounds and the printed values. Only what differs is written, so unchanged controls cost no
+    /// style work.
+    fn sync_controls(&self, section: Option<SectionId>) {
         let state = self.state.borrow();
         for key in state.keys() {
+            if section.is_some_and(|s| SectionId::of_key(key) != Some(s)) {
+                continue;
+            }
             let Some(value) = state.get(key) else {
                 continue;
             };
@@ -175,8 +181,13 @@ impl App {
                     input.set_checked(value == "1");
                 } else {
                     if let Some(bounds) = state.bounds(key) {
-                        input.set_min(&bounds.min.to_string());
-                        input.set_max(&bounds.max.to_string());
+                        let (min, max) = (bounds.min.to_string(), bounds.max.to_string());
+                        if input.min() != min {
+                            input.set_min(&min);
+                        }
+                        if input.max() != max {
+                            input.set_max(&max);
+                        }
                     }
                     if input.value() != value {
                         input.set_value(&value);

@@ -1,13 +1,15 @@
 //! The Web Worker: computes the intrinsic-rank section's singular values and approximations off the
 //! main thread.
 //!
-//! Protocol. The page posts requests `{job, n, trueRank, noise, seed, rank}`; `job` grows with every
-//! request. The worker keeps only the latest request: it answers with `{job, kind: "spectrum",
-//! sigma: Float64Array, ms}` as soon as the singular values are known, then, unless a newer request
-//! has arrived meanwhile, with `{job, kind: "approximation", n, rank, delta, approx, residual
-//! (Uint8Array RGBA, transferred), halfRange, residualHalfRange, relativeError, tailError, ms}`.
-//! A failure answers `{kind: "error", message}`. Once listening, the worker says `{kind: "ready"}`:
-//! requests posted before that are lost, so the page holds its latest request until then.
+//! Protocol. The page runs two of these workers, one for spectra and one for approximations, so
+//! that a slow full SVD never delays a spectrum. It posts requests `{job, want, n, trueRank, noise,
+//! seed, rank}`, `want` being "spectrum" or "approximation" and `job` growing with every request.
+//! A worker answers only the latest request it has read: `{job, kind: "spectrum", sigma:
+//! Float64Array, ms, svdMs}` (`svdMs` times the singular values alone, without drawing ΔW), or
+//! `{job, kind: "approximation", n, rank, delta, approx, residual (Uint8Array RGBA, transferred),
+//! halfRange, residualHalfRange, relativeError, tailError, ms}`. A failure answers `{kind: "error",
+//! message}`. Once listening, the worker says `{kind: "ready"}`: requests posted before that are
+//! lost, so the page holds its latest request until then.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -18,10 +20,29 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::figures::intrinsic::{MatrixSpec, Workbench};
 
+/// What a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Want {
+    /// The singular values (fast).
+    Spectrum,
+    /// The best rank-r approximation (a full SVD the first time for a matrix).
+    Approximation,
+}
+
+impl Want {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Spectrum => "spectrum",
+            Self::Approximation => "approximation",
+        }
+    }
+}
+
 /// One request from the page.
 #[derive(Clone, Copy, Debug)]
 struct Request {
     job: f64,
+    want: Want,
     spec: MatrixSpec,
     rank: usize,
 }
@@ -51,7 +72,7 @@ pub fn start() {
         match parse_request(&event.data()) {
             Some(request) => {
                 worker.latest.set(Some(request));
-                schedule(&worker, Step::Spectrum);
+                schedule(&worker);
             }
             None => post_error(&worker.scope, "the worker received a malformed request"),
         }
@@ -63,20 +84,14 @@ pub fn start() {
     let _ = scope.post_message(&object(&[("kind", "ready".into())]));
 }
 
-/// The two steps of a request.
-#[derive(Clone, Copy)]
-enum Step {
-    Spectrum,
-    Approximation(Request),
-}
-
-/// Runs `step` in a later task, so that requests arriving meanwhile are read first.
-fn schedule(worker: &Rc<Worker>, step: Step) {
-    if matches!(step, Step::Spectrum) && worker.scheduled.replace(true) {
+/// Runs the latest request in a later task, so that requests arriving meanwhile are read first and
+/// only the newest is answered.
+fn schedule(worker: &Rc<Worker>) {
+    if worker.scheduled.replace(true) {
         return;
     }
     let worker_for_step = Rc::clone(worker);
-    let callback = Closure::once_into_js(move || run(&worker_for_step, step));
+    let callback = Closure::once_into_js(move || run(&worker_for_step));
     if worker
         .scope
         .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0)
@@ -86,58 +101,58 @@ fn schedule(worker: &Rc<Worker>, step: Step) {
     }
 }
 
-fn run(worker: &Rc<Worker>, step: Step) {
-    match step {
-        Step::Spectrum => {
-            worker.scheduled.set(false);
-            let Some(request) = worker.latest.take() else {
-                return;
-            };
-            let started = js_sys::Date::now();
-            let sigma = Float64Array::from(worker.workbench.borrow_mut().spectrum(request.spec));
-            let message = object(&[
-                ("job", request.job.into()),
-                ("kind", "spectrum".into()),
-                ("sigma", sigma.into()),
-                ("ms", (js_sys::Date::now() - started).into()),
-            ]);
-            post(worker, &message, &Array::new());
-            schedule(worker, Step::Approximation(request));
-        }
-        Step::Approximation(request) => {
-            // A newer request makes this approximation stale: answer that one first.
-            if worker.latest.get().is_some() {
-                schedule(worker, Step::Spectrum);
-                return;
-            }
-            let started = js_sys::Date::now();
-            let approximation = worker
-                .workbench
-                .borrow_mut()
-                .approximation(request.spec, request.rank);
-            let [delta, approx, residual] =
-                approximation.pixels.map(|p| Uint8Array::from(p.as_slice()));
-            let transfer = Array::of3(&delta.buffer(), &approx.buffer(), &residual.buffer());
-            let message = object(&[
-                ("job", request.job.into()),
-                ("kind", "approximation".into()),
-                ("n", (approximation.n as f64).into()),
-                ("rank", (approximation.rank as f64).into()),
-                ("delta", delta.into()),
-                ("approx", approx.into()),
-                ("residual", residual.into()),
-                ("halfRange", approximation.half_range.into()),
-                (
-                    "residualHalfRange",
-                    approximation.residual_half_range.into(),
-                ),
-                ("relativeError", approximation.relative_error.into()),
-                ("tailError", approximation.tail_error.into()),
-                ("ms", (js_sys::Date::now() - started).into()),
-            ]);
-            post(worker, &message, &transfer);
-        }
+fn run(worker: &Rc<Worker>) {
+    worker.scheduled.set(false);
+    let Some(request) = worker.latest.take() else {
+        return;
+    };
+    let started = now();
+    let mut workbench = worker.workbench.borrow_mut();
+    if request.want == Want::Spectrum {
+        workbench.load(request.spec);
+        let loaded = now();
+        let sigma = Float64Array::from(workbench.spectrum(request.spec));
+        let finished = now();
+        let message = object(&[
+            ("job", request.job.into()),
+            ("kind", "spectrum".into()),
+            ("sigma", sigma.into()),
+            ("ms", (finished - started).into()),
+            ("svdMs", (finished - loaded).into()),
+        ]);
+        post(worker, &message, &Array::new());
+        return;
     }
+    let approximation = workbench.approximation(request.spec, request.rank);
+    let [delta, approx, residual] = approximation.pixels.map(|p| Uint8Array::from(p.as_slice()));
+    let transfer = Array::of3(&delta.buffer(), &approx.buffer(), &residual.buffer());
+    let message = object(&[
+        ("job", request.job.into()),
+        ("kind", "approximation".into()),
+        ("n", (approximation.n as f64).into()),
+        ("rank", (approximation.rank as f64).into()),
+        ("delta", delta.into()),
+        ("approx", approx.into()),
+        ("residual", residual.into()),
+        ("halfRange", approximation.half_range.into()),
+        (
+            "residualHalfRange",
+            approximation.residual_half_range.into(),
+        ),
+        ("relativeError", approximation.relative_error.into()),
+        ("tailError", approximation.tail_error.into()),
+        ("ms", (now() - started).into()),
+    ]);
+    post(worker, &message, &transfer);
+}
+
+/// Milliseconds from the worker's clock, with sub-millisecond resolution where the browser gives it.
+fn now() -> f64 {
+    js_sys::global()
+        .dyn_into::<web_sys::WorkerGlobalScope>()
+        .ok()
+        .and_then(|scope| scope.performance())
+        .map_or_else(js_sys::Date::now, |performance| performance.now())
 }
 
 fn post(worker: &Worker, message: &Object, transfer: &Array) {
@@ -173,8 +188,18 @@ fn parse_request(data: &JsValue) -> Option<Request> {
             .filter(|v| v.is_finite() && *v >= 0.0 && *v <= 4096.0)
             .map(|v| v as usize)
     };
+    let want = match Reflect::get(data, &JsValue::from_str("want"))
+        .ok()?
+        .as_string()?
+        .as_str()
+    {
+        "spectrum" => Want::Spectrum,
+        "approximation" => Want::Approximation,
+        _ => return None,
+    };
     Some(Request {
         job: number("job")?,
+        want,
         spec: MatrixSpec {
             n: count("n")?,
             true_rank: count("trueRank")?,
@@ -185,10 +210,11 @@ fn parse_request(data: &JsValue) -> Option<Request> {
     })
 }
 
-/// The request the page sends for `spec` at `rank`, as the worker reads it.
-pub fn request(job: f64, spec: MatrixSpec, rank: usize) -> Object {
+/// The request the page sends for `want` of `spec` at `rank`, as the worker reads it.
+pub fn request(job: f64, want: Want, spec: MatrixSpec, rank: usize) -> Object {
     object(&[
         ("job", job.into()),
+        ("want", want.name().into()),
         ("n", (spec.n as f64).into()),
         ("trueRank", (spec.true_rank as f64).into()),
         ("noise", spec.noise.into()),

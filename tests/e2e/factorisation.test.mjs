@@ -4,42 +4,24 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { chromium } from 'playwright-core';
-import { serveDist, CHROMIUM } from './serve.mjs';
+import { openPage, textOf, imageOf, press as pressOn } from './page.mjs';
 
-let server, browser, page;
-const consoleMessages = [];
-const foreignRequests = [];
+let session, page;
 
 before(async () => {
-  server = await serveDist({ root: new URL('../../dist/', import.meta.url).pathname });
-  browser = await chromium.launch(CHROMIUM);
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (msg) => consoleMessages.push(`${msg.type()}: ${msg.text()}`));
-  page.on('pageerror', (err) => consoleMessages.push(`pageerror: ${err.message}`));
-  const origin = new URL(server.url).origin;
-  page.on('request', (req) => {
-    if (new URL(req.url()).origin !== origin && !req.url().startsWith('data:')) foreignRequests.push(req.url());
-  });
-  await page.goto(server.url);
-  await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
+  session = await openPage();
+  page = session.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await session?.close();
 });
 
-const text = (id) => page.$eval(`#${id}`, (el) => el.textContent);
-const canvasImage = (id) => page.$eval(`#${id}`, (c) => c.toDataURL());
+const text = (id) => textOf(page, id);
+const canvasImage = (id) => imageOf(page, id);
+const press = (id, ...keys) => pressOn(page, id, ...keys);
 const HEATMAPS = ['w0', 'b', 'a', 'dw', 'wm'].map((slug) => `f-heat-${slug}`);
 const images = async () => Object.fromEntries(await Promise.all(HEATMAPS.map(async (id) => [id, await canvasImage(id)])));
-
-/** Focuses a control and presses keys on it, as a keyboard user would. */
-async function press(id, ...keys) {
-  await page.focus(`#${id}`);
-  for (const key of keys) await page.keyboard.press(key);
-}
 
 /** Which heatmaps differ between two snapshots. */
 const changed = (a, b) => HEATMAPS.filter((id) => a[id] !== b[id]);
@@ -130,6 +112,6 @@ test('pointing at a cell of delta explains it term by term and focus works from 
 });
 
 test('nothing reached the console and no request left the origin', () => {
-  assert.deepEqual(consoleMessages, []);
-  assert.deepEqual(foreignRequests, []);
+  assert.deepEqual(session.consoleMessages, []);
+  assert.deepEqual(session.foreignRequests, []);
 });

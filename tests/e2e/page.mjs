@@ -1,0 +1,43 @@
+// Shared set-up of the end-to-end tests: serve the release build from a sub-path, open it in headless
+// Chromium, and record every console message, page error and request that leaves the page's origin.
+import { chromium } from 'playwright-core';
+import { serveDist, CHROMIUM } from './serve.mjs';
+
+/** Opens the explainer; resolves once every figure has painted its first numbers. */
+export async function openPage({ query = '', viewport = { width: 1280, height: 900 } } = {}) {
+  const server = await serveDist({ root: new URL('../../dist/', import.meta.url).pathname });
+  const browser = await chromium.launch(CHROMIUM);
+  const page = await browser.newPage({ viewport });
+  const consoleMessages = [];
+  const foreignRequests = [];
+  page.on('console', (msg) => consoleMessages.push(`${msg.type()}: ${msg.text()}`));
+  page.on('pageerror', (err) => consoleMessages.push(`pageerror: ${err.message}`));
+  page.on('worker', (worker) => worker.on('console', (msg) => consoleMessages.push(`worker ${msg.type()}: ${msg.text()}`)));
+  const origin = new URL(server.url).origin;
+  page.on('request', (req) => {
+    if (new URL(req.url()).origin !== origin && !req.url().startsWith('data:')) foreignRequests.push(req.url());
+  });
+  await page.goto(server.url + query);
+  await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
+  return {
+    page,
+    consoleMessages,
+    foreignRequests,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** Text of the element with `id`. */
+export const textOf = (page, id) => page.$eval(`#${id}`, (el) => el.textContent);
+
+/** A canvas's pixels as a data URL, to tell whether it was repainted. */
+export const imageOf = (page, id) => page.$eval(`#${id}`, (c) => c.toDataURL());
+
+/** Focuses a control and presses keys on it, as a keyboard user would. */
+export async function press(page, id, ...keys) {
+  await page.focus(`#${id}`);
+  for (const key of keys) await page.keyboard.press(key);
+}
