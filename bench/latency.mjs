@@ -35,6 +35,8 @@ const TARGET_MS = { f: 4, c: 8, m: 8, r: 8, v: 8, i: 8 };
 /** The intrinsic-rank controls whose work runs in the worker. */
 const WORKER_CONTROLS = ['in', 'ik', 'is', 'ie', 'ia'];
 const SAMPLES_EACH_WAY = Number(process.env.SAMPLES ?? 30);
+/** ONLY=f measures only the controls whose keys start with f (and skips parts 2 and 3). */
+const ONLY = process.env.ONLY ?? '';
 const BURSTS = Number(process.env.BURSTS ?? 8);
 
 const server = await serveDist({ root: new URL('../dist/', import.meta.url).pathname });
@@ -72,7 +74,7 @@ const fmt = (x) => x.toFixed(1);
 const controls = await page.$$eval('[data-key]', (els) => els.map((el) => ({ id: el.id, kind: el.tagName === 'SELECT' ? 'select' : el.type })));
 const rows = [];
 for (const { id, kind } of controls) {
-  if (WORKER_CONTROLS.includes(id)) continue;
+  if (WORKER_CONTROLS.includes(id) || !id.startsWith(ONLY)) continue;
   const times = await page.evaluate(
     async ({ id, kind, preset, samples }) => {
       const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
@@ -123,6 +125,12 @@ for (const { id, kind } of controls) {
 }
 console.log('1. Main-thread time, input event to frame ready (headless Chromium, this machine):');
 console.table(rows);
+
+if (ONLY) {
+  await browser.close();
+  await server.close();
+  process.exit(0);
+}
 
 // 2. Worker-backed controls at n = 512.
 const resetIntrinsic = () =>

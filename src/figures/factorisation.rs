@@ -233,6 +233,7 @@ impl FactorisationFigure {
                     signed(value, 4)
                 ));
                 highlights.push(cell(MatrixId::W0));
+                highlights.push(cell(MatrixId::Delta));
             } else {
                 highlights.push(cell(MatrixId::Merged));
             }

@@ -7,9 +7,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlElement, KeyboardEvent, MouseEvent};
 
 use super::dom::{by_id, listen, typed_by_id};
-use super::paint::{cell_size, paint_heatmap, put_pixels, ColourBar, Heatmap};
+use super::paint::{cell_size, ColourBar, Heatmap};
 use super::App;
-use crate::figures::factorisation::{FactorisationFigure, Highlight, MatrixId};
+use crate::figures::factorisation::{FactorisationFigure, MatrixId};
 use crate::render::heatmap::heatmap_rgba;
 use crate::state::FactorisationState;
 
@@ -137,8 +137,12 @@ impl FactorisationView {
         for id in MatrixId::ALL {
             let heatmap = &self.heatmaps[&id];
             let m = figure.matrix(id);
-            let pixels = heatmap_rgba(m, figure.colours);
-            put_pixels(&heatmap.source, &pixels, m.ncols(), m.nrows())?;
+            heatmap.paint(
+                &heatmap_rgba(m, figure.colours),
+                m.nrows(),
+                m.ncols(),
+                self.cell_css,
+            )?;
             heatmap.label.set_text_content(Some(&figure.label(id)));
             heatmap.canvas.set_attribute(
                 "aria-label",
@@ -162,7 +166,7 @@ impl FactorisationView {
         Ok(())
     }
 
-    /// Reports on cell `cursor` (or clears the report) and repaints the heatmaps with its highlights.
+    /// Reports on cell `cursor` (or clears the report) and marks its highlights on the heatmaps.
     fn point_at(&mut self, cursor: Option<(MatrixId, usize, usize)>) {
         self.cursor = cursor;
         let Some(figure) = &self.figure else { return };
@@ -179,17 +183,10 @@ impl FactorisationView {
             None => self.report.set_text_content(Some("Point at a cell, or focus a heatmap with Tab and use the arrow keys, to see how its value is made.")),
         }
         for id in MatrixId::ALL {
-            let m = figure.matrix(id);
-            let own: Vec<&Highlight> = highlights.iter().filter(|h| h.matrix == id).collect();
-            if let Err(err) = paint_heatmap(
-                &self.heatmaps[&id],
-                m.nrows(),
-                m.ncols(),
-                self.cell_css,
-                &own,
-            ) {
+            let block = highlights.iter().find(|h| h.matrix == id);
+            if let Err(err) = self.heatmaps[&id].mark(block, self.cell_css) {
                 super::dom::show_error(&format!(
-                    "A heatmap could not be painted: {}",
+                    "A heatmap could not be marked: {}",
                     super::dom::describe(&err)
                 ));
             }

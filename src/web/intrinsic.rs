@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent, Worker};
 
 use super::dom::{by_id, show_error, typed_by_id};
-use super::paint::{paint_chart, paint_pixels, Heatmap};
+use super::paint::{paint_chart, Heatmap};
 use super::worker::{request, Want};
 use super::App;
 use crate::figures::intrinsic::{MatrixSpec, SpectrumSummary};
@@ -402,7 +402,7 @@ impl IntrinsicView {
         let cell = side / n as f64;
         for (heatmap, key) in self.heatmaps.iter().zip(["delta", "approx", "residual"]) {
             let pixels: Uint8Array = field(key)?.dyn_into()?;
-            paint_pixels(heatmap, &pixels.to_vec(), n, n, cell)?;
+            heatmap.paint(&pixels.to_vec(), n, n, cell)?;
         }
         let relative = number("relativeError")?;
         let tail = number("tailError")?;

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement};
 
 use super::dom::{by_id, typed_by_id};
-use super::paint::{cell_size, paint_pixels, ColourBar, Heatmap};
+use super::paint::{cell_size, ColourBar, Heatmap};
 use super::tables::fill_rows;
 use crate::figures::maths::{equations_mathml, VectorId, WorkedExample};
 use crate::render::heatmap::heatmap_rgba;
@@ -66,13 +66,7 @@ impl MathsView {
         for id in VectorId::ALL {
             let v = example.vector(id);
             let heatmap = &self.heatmaps[&id];
-            paint_pixels(
-                heatmap,
-                &heatmap_rgba(v, example.colours),
-                v.nrows(),
-                1,
-                cell,
-            )?;
+            heatmap.paint(&heatmap_rgba(v, example.colours), v.nrows(), 1, cell)?;
             heatmap.label.set_text_content(Some(&example.label(id)));
             heatmap.canvas.set_attribute(
                 "aria-label",
