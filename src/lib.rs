@@ -6,6 +6,7 @@
 //! - [`state`]: the page's state, one typed struct holding the value of every control.
 //! - [`figures`]: what each figure shows, computed from the state (values, captions, cell reports).
 //! - [`format`]: numbers written for readers (thousands separators, ratios).
+//! - [`permalink`]: the page's state in its URL, parsed and printed.
 //! - `web` (wasm32 only): the one module that touches the browser.
 //!
 //! Architecture invariant: nothing outside `web` imports `web_sys` or `wasm_bindgen`.
@@ -13,6 +14,7 @@
 pub mod figures;
 pub mod format;
 pub mod math;
+pub mod permalink;
 pub mod render;
 pub mod state;
 

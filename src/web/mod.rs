@@ -13,8 +13,10 @@ mod factorisation;
 mod intrinsic;
 mod maths;
 mod paint;
+mod permalink;
 mod quiz;
 mod rank;
+mod share;
 mod tables;
 pub mod worker;
 
@@ -90,6 +92,7 @@ impl SectionId {
 pub struct App {
     doc: Document,
     state: RefCell<PageState>,
+    url: permalink::UrlWriter,
     cost: RefCell<CostView>,
     factorisation: RefCell<FactorisationView>,
     maths: RefCell<MathsView>,
@@ -101,9 +104,24 @@ pub struct App {
 /// Binds the controls and figures found in `doc` and paints them. Returns the running page.
 pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     dom::listen_for_errors()?;
+    let parsed = permalink::read()?;
+    let mut notices = parsed.notices;
+    let embed = match parsed.embed {
+        Some(figure) if permalink::isolate(doc, &figure)? => Some(figure),
+        Some(figure) => {
+            notices.push(format!(
+                "There is no figure “{}” to embed; the whole page is shown.",
+                figure.chars().take(40).collect::<String>()
+            ));
+            None
+        }
+        None => None,
+    };
+    permalink::show_notices(doc, &notices);
     let app = Rc::new(App {
         doc: doc.clone(),
-        state: RefCell::new(PageState::default()),
+        state: RefCell::new(parsed.state),
+        url: permalink::UrlWriter::new(embed.clone()),
         cost: RefCell::new(CostView::new(doc)?),
         factorisation: RefCell::new(FactorisationView::new(doc)?),
         maths: RefCell::new(MathsView::new(doc)?),
@@ -126,6 +144,10 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     FactorisationView::bind(&app)?;
     IntrinsicView::bind(&app)?;
     quiz::bind(doc)?;
+    share::bind(&app, doc)?;
+    if let Some(figure) = &embed {
+        permalink::report_height(doc, figure)?;
+    }
     let window = dom::window()?;
     let app_for_resize = Rc::clone(&app);
     listen(&window, "resize", move |_| {
@@ -153,6 +175,12 @@ impl App {
         let applied = self.state.borrow_mut().set(&key, &raw);
         if let Err(err) = applied {
             show_error(&format!("{err}."));
+        }
+        if let Err(err) = self.url.schedule(&self.state.borrow()) {
+            show_error(&format!(
+                "The address could not be updated: {}",
+                describe(&err)
+            ));
         }
         let section = SectionId::of_key(&key);
         self.sync_controls(section);

@@ -6,5 +6,6 @@ mod colormap;
 mod factorisation;
 mod format;
 mod memory;
+mod permalink;
 mod state;
 mod svd;
