@@ -7,6 +7,9 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::Clamped;
@@ -172,7 +175,7 @@ pub fn paint_chart(
     canvas: &HtmlCanvasElement,
     css_width: f64,
     css_height: f64,
-    draw: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> Result<(), String>,
+    draw: impl FnOnce(&DrawingArea<MeasuringCanvas, Shift>) -> Result<(), String>,
 ) -> Result<(), JsValue> {
     let dpr = window()?.device_pixel_ratio().max(1.0);
     let css_width = css_width.max(160.0);
@@ -189,8 +192,9 @@ pub fn paint_chart(
     }
     let ctx = context(canvas)?;
     ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0)?;
-    let backend = CanvasBackend::with_canvas_object(canvas.clone())
+    let inner = CanvasBackend::with_canvas_object(canvas.clone())
         .ok_or_else(|| JsValue::from_str("this browser gives no 2D canvas"))?;
+    let backend = MeasuringCanvas { inner, ctx };
     let area = backend
         .into_drawing_area()
         .shrink((0, 0), (css_width as u32, css_height as u32));
@@ -214,4 +218,117 @@ pub fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, J
         .ok_or_else(|| JsValue::from_str("this browser gives no 2D canvas"))?
         .dyn_into::<CanvasRenderingContext2d>()
         .map_err(|_| JsValue::from_str("unexpected canvas context"))
+}
+
+/// plotters' canvas backend, measuring text with the canvas itself. plotters' own measurement in
+/// the browser adds a span with a style attribute, which a strict Content-Security-Policy
+/// (`style-src 'self'`) refuses.
+pub struct MeasuringCanvas {
+    inner: CanvasBackend,
+    ctx: CanvasRenderingContext2d,
+}
+
+/// The CSS font of a plotters text style, as plotters-canvas writes it when drawing.
+fn css_font<S: BackendTextStyle>(style: &S) -> String {
+    format!(
+        "{} {}px {}",
+        style.style().as_str(),
+        style.size(),
+        style.family().as_str()
+    )
+}
+
+type CanvasError = <CanvasBackend as DrawingBackend>::ErrorType;
+
+impl DrawingBackend for MeasuringCanvas {
+    type ErrorType = CanvasError;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.inner.get_size()
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.ensure_prepared()
+    }
+
+    fn present(&mut self) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.present()
+    }
+
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_pixel(point, color)
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_line(from, to, style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_path(path, style)
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.fill_polygon(vert, style)
+    }
+
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_circle(center, radius, style, fill)
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+        self.inner.draw_text(text, style, pos)
+    }
+
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
+        self.ctx.set_font(&css_font(style));
+        // measureText only fails on a detached or broken context; fall back to a rough estimate.
+        let width = self
+            .ctx
+            .measure_text(text)
+            .map(|m| m.width())
+            .unwrap_or(0.6 * style.size() * text.chars().count() as f64);
+        Ok((width.ceil() as u32, style.size().ceil() as u32))
+    }
 }

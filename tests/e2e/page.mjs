@@ -4,10 +4,14 @@ import { chromium } from 'playwright-core';
 import { serveDist, CHROMIUM } from './serve.mjs';
 
 /** Opens the explainer; resolves once every figure has painted its first numbers. */
-export async function openPage({ query = '', viewport = { width: 1280, height: 900 } } = {}) {
-  const server = await serveDist({ root: new URL('../../dist/', import.meta.url).pathname });
+export async function openPage({ query = '', viewport = { width: 1280, height: 900 }, headers = {}, colorScheme = 'light' } = {}) {
+  const server = await serveDist({ root: new URL('../../dist/', import.meta.url).pathname, headers });
   const browser = await chromium.launch(CHROMIUM);
-  const page = await browser.newPage({ viewport });
+  const page = await browser.newPage({ viewport, colorScheme });
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+  });
   const consoleMessages = [];
   const foreignRequests = [];
   page.on('console', (msg) => consoleMessages.push(`${msg.type()}: ${msg.text()}`));
@@ -19,6 +23,7 @@ export async function openPage({ query = '', viewport = { width: 1280, height: 9
   });
   await page.goto(server.url + query);
   await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
+  await page.waitForFunction(() => !document.getElementById('i-status').classList.contains('busy'), null, { timeout: 20000 });
   return {
     page,
     consoleMessages,
