@@ -161,6 +161,8 @@ pub fn report_height(doc: &Document, figure_id: &str) -> Result<(), JsValue> {
         return Ok(());
     };
     let figure = figure_id.to_string();
+    // Browsers may not report the size of an iframe that is off screen: say it once now.
+    post_height(&parent, &figure, f64::from(body.scroll_height()).ceil());
     let last = Cell::new(0.0_f64);
     let measured = body.clone();
     let on_resize = Closure::<dyn FnMut()>::new(move || {

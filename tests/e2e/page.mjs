@@ -25,6 +25,7 @@ export async function openPage({ query = '', viewport = { width: 1280, height: 9
   await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
   await page.waitForFunction(() => !document.getElementById('i-status').classList.contains('busy'), null, { timeout: 20000 });
   return {
+    browser,
     page,
     consoleMessages,
     foreignRequests,
