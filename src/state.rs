@@ -533,10 +533,75 @@ impl Section for ComparisonState {
     }
 }
 
+/// The colour theme the reader chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThemeChoice {
+    /// Follow the system's preference (prefers-color-scheme).
+    Auto,
+    /// Dark text on light backgrounds.
+    Light,
+    /// Light text on dark backgrounds.
+    Dark,
+}
+
+impl ThemeChoice {
+    /// The options' names in the selector and the URL.
+    pub const NAMES: [&'static str; 3] = ["auto", "light", "dark"];
+    const ALL: [ThemeChoice; 3] = [Self::Auto, Self::Light, Self::Dark];
+
+    /// Whether the page is dark, given whether the system prefers dark.
+    pub fn is_dark(self, system_prefers_dark: bool) -> bool {
+        match self {
+            Self::Auto => system_prefers_dark,
+            Self::Light => false,
+            Self::Dark => true,
+        }
+    }
+}
+
+/// Settings of the whole page: the colour theme.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageSettings {
+    /// The colour theme.
+    pub theme: ThemeChoice,
+}
+
+impl Default for PageSettings {
+    fn default() -> Self {
+        Self {
+            theme: ThemeChoice::Auto,
+        }
+    }
+}
+
+impl Section for PageSettings {
+    fn keys(&self) -> &'static [&'static str] {
+        &["pt"]
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        (key == "pt").then(|| ThemeChoice::NAMES[self.theme as usize].to_string())
+    }
+
+    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
+        if key != "pt" {
+            return Err(StateError::UnknownKey(key.to_string()));
+        }
+        self.theme = ThemeChoice::ALL[parse_choice(key, raw, &ThemeChoice::NAMES)?];
+        Ok(Applied::AsGiven)
+    }
+
+    fn bounds(&self, _key: &str) -> Option<Bounds> {
+        None
+    }
+}
+
 /// Every control's value on the page, one field a section. Adding a section means adding a field
 /// here and listing it in [`PageState::sections`] and [`PageState::sections_mut`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageState {
+    /// The whole page's settings.
+    pub page: PageSettings,
     /// "Why full fine-tuning is expensive".
     pub cost: CostState,
     /// The "LoRA factorisation" figure.
@@ -554,6 +619,7 @@ pub struct PageState {
 impl Default for PageState {
     fn default() -> Self {
         Self {
+            page: PageSettings::default(),
             cost: CostState::default(),
             factorisation: FactorisationState::figure(),
             maths: FactorisationState::worked_example(),
@@ -565,8 +631,9 @@ impl Default for PageState {
 }
 
 impl PageState {
-    fn sections(&self) -> [&dyn Section; 6] {
+    fn sections(&self) -> [&dyn Section; 7] {
         [
+            &self.page,
             &self.cost,
             &self.factorisation,
             &self.maths,
@@ -576,8 +643,9 @@ impl PageState {
         ]
     }
 
-    fn sections_mut(&mut self) -> [&mut dyn Section; 6] {
+    fn sections_mut(&mut self) -> [&mut dyn Section; 7] {
         [
+            &mut self.page,
             &mut self.cost,
             &mut self.factorisation,
             &mut self.maths,

@@ -44,14 +44,14 @@ impl CostView {
     }
 
     /// Fills the table and draws the chart for `state`.
-    pub fn render(&mut self, state: &CostState) -> Result<(), JsValue> {
+    pub fn render(&mut self, state: &CostState, theme: &Theme) -> Result<(), JsValue> {
         let d_model = u64::from(state.d_model);
         fill_rows(&self.doc, &self.layer_rows, &cost::layer_rows(d_model))?;
         self.layer_caption
             .set_text_content(Some(&cost::layer_caption(d_model)));
         let bars = cost::memory_bars(state);
         paint_chart(&self.chart, self.chart_width, CHART_HEIGHT, |area| {
-            memory_chart(area, &bars, &Theme::light())
+            memory_chart(area, &bars, theme)
         })?;
         self.chart
             .set_attribute("aria-label", &cost::memory_summary(&bars))?;

@@ -145,6 +145,8 @@ pub struct IntrinsicView {
     next_approximation: Option<(MatrixSpec, usize)>,
     answers: Answers,
     widths: (f64, f64, f64),
+    /// The chart theme of the last render, for answers that arrive later.
+    theme: Theme,
 }
 
 impl IntrinsicView {
@@ -176,6 +178,7 @@ impl IntrinsicView {
             next_approximation: None,
             answers: Answers::default(),
             widths: (0.0, 0.0, 0.0),
+            theme: Theme::light(),
         })
     }
 
@@ -233,7 +236,8 @@ impl IntrinsicView {
 
     /// Asks the worker for what `state` needs (only when the matrix or the rank changed), and redraws
     /// what can be drawn now.
-    pub fn render(&mut self, state: &IntrinsicState) -> Result<(), JsValue> {
+    pub fn render(&mut self, state: &IntrinsicState, theme: &Theme) -> Result<(), JsValue> {
+        self.theme = *theme;
         let spec = MatrixSpec::of(state);
         let wanted = (spec, state.approx_rank);
         if self.posted != Some(wanted) {
@@ -296,14 +300,14 @@ impl IntrinsicView {
         };
         let n = state.n as usize;
         let summary = SpectrumSummary::new(sigma, n, state.threshold_percent);
-        let theme = Theme::light();
+        let theme = &self.theme;
         let true_rank = state.true_rank as usize;
         paint_chart(&self.spectrum_chart, self.widths.0, CHART_HEIGHT, |area| {
-            spectrum_chart(area, sigma, true_rank, &theme)
+            spectrum_chart(area, sigma, true_rank, theme)
         })?;
         let threshold = state.threshold_percent / 100.0;
         paint_chart(&self.energy_chart, self.widths.1, CHART_HEIGHT, |area| {
-            energy_chart(area, &summary.energy, threshold, summary.rank, &theme)
+            energy_chart(area, &summary.energy, threshold, summary.rank, theme)
         })?;
         let [reached, compression, notebook] = summary.lines(n, state.threshold_percent);
         self.results[0].set_text_content(Some(&reached));

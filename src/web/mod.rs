@@ -2,7 +2,7 @@
 //!
 //! It reads the page's inputs into [`PageState`], asks the core for each figure's content and paints
 //! it. Controls are found by their `data-key` attribute, which names the state key they drive; a key's
-//! first letter names its section (`c` cost, `f` factorisation, `m` mathematics, `r` rank, `i`
+//! first letter names its section (`p` the page's settings, `c` cost, `f` factorisation, `m` mathematics, `r` rank, `i`
 //! intrinsic rank, `v` comparison), so a control repaints only its own section. Layout is read only
 //! on mount and on resize (`measure`), never inside an input handler.
 
@@ -26,6 +26,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
 
+use crate::render::charts::Theme;
 use crate::state::PageState;
 use comparison::ComparisonView;
 use cost::CostView;
@@ -57,6 +58,7 @@ pub fn report_error(message: &str) {
 /// The sections of the page, named by the first letter of their controls' keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SectionId {
+    Page,
     Cost,
     Factorisation,
     Maths,
@@ -66,7 +68,8 @@ enum SectionId {
 }
 
 impl SectionId {
-    const ALL: [SectionId; 6] = [
+    const ALL: [SectionId; 7] = [
+        Self::Page,
         Self::Cost,
         Self::Factorisation,
         Self::Maths,
@@ -77,6 +80,7 @@ impl SectionId {
 
     fn of_key(key: &str) -> Option<Self> {
         Some(match key.chars().next()? {
+            'p' => Self::Page,
             'c' => Self::Cost,
             'f' => Self::Factorisation,
             'm' => Self::Maths,
@@ -93,6 +97,8 @@ pub struct App {
     doc: Document,
     state: RefCell<PageState>,
     url: permalink::UrlWriter,
+    /// The chart theme in force, following the reader's choice and the system's preference.
+    chart_theme: std::cell::Cell<Theme>,
     cost: RefCell<CostView>,
     factorisation: RefCell<FactorisationView>,
     maths: RefCell<MathsView>,
@@ -122,6 +128,7 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
         doc: doc.clone(),
         state: RefCell::new(parsed.state),
         url: permalink::UrlWriter::new(embed.clone()),
+        chart_theme: std::cell::Cell::new(Theme::light()),
         cost: RefCell::new(CostView::new(doc)?),
         factorisation: RefCell::new(FactorisationView::new(doc)?),
         maths: RefCell::new(MathsView::new(doc)?),
@@ -149,6 +156,12 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
         permalink::report_height(doc, figure)?;
     }
     let window = dom::window()?;
+    if let Some(query) = window.match_media("(prefers-color-scheme: dark)")? {
+        let app_for_scheme = Rc::clone(&app);
+        listen(&query, "change", move |_| {
+            app_for_scheme.render(SectionId::Page)
+        })?;
+    }
     let app_for_resize = Rc::clone(&app);
     listen(&window, "resize", move |_| {
         app_for_resize.measure();
@@ -234,6 +247,20 @@ impl App {
         }
     }
 
+    /// Sets the page's theme from the reader's choice and the system's preference.
+    fn apply_theme(&self) -> Result<(), JsValue> {
+        let prefers_dark = dom::window()?
+            .match_media("(prefers-color-scheme: dark)")?
+            .is_some_and(|query| query.matches());
+        let dark = self.state.borrow().page.theme.is_dark(prefers_dark);
+        if let Some(root) = self.doc.document_element() {
+            root.set_attribute("data-theme", if dark { "dark" } else { "light" })?;
+        }
+        self.chart_theme
+            .set(if dark { Theme::dark() } else { Theme::light() });
+        Ok(())
+    }
+
     /// Measures the room every figure has; layout is read here and nowhere else.
     fn measure(&self) {
         self.cost.borrow_mut().measure();
@@ -245,15 +272,30 @@ impl App {
 
     /// Repaints one section from the state, showing any failure in the banner.
     fn render(&self, section: SectionId) {
+        if section == SectionId::Page {
+            if let Err(err) = self.apply_theme() {
+                show_error(&format!(
+                    "The theme could not be applied: {}",
+                    describe(&err)
+                ));
+            }
+            // Charts take their colours from the theme: redraw them.
+            for charted in [SectionId::Cost, SectionId::Rank, SectionId::Intrinsic] {
+                self.render(charted);
+            }
+            return;
+        }
         let state = self.state.borrow();
+        let theme = self.chart_theme.get();
         let result = match section {
-            SectionId::Cost => self.cost.borrow_mut().render(&state.cost),
+            SectionId::Page => Ok(()),
+            SectionId::Cost => self.cost.borrow_mut().render(&state.cost, &theme),
             SectionId::Factorisation => {
                 self.factorisation.borrow_mut().render(&state.factorisation)
             }
             SectionId::Maths => self.maths.borrow_mut().render(&state.maths),
-            SectionId::Rank => self.rank.borrow_mut().render(&state.rank),
-            SectionId::Intrinsic => self.intrinsic.borrow_mut().render(&state.intrinsic),
+            SectionId::Rank => self.rank.borrow_mut().render(&state.rank, &theme),
+            SectionId::Intrinsic => self.intrinsic.borrow_mut().render(&state.intrinsic, &theme),
             SectionId::Comparison => self.comparison.borrow_mut().render(&state.comparison),
         };
         if let Err(err) = result {

@@ -42,14 +42,13 @@ impl RankView {
     }
 
     /// Draws both charts and the figures for `state`.
-    pub fn render(&mut self, state: &RankState) -> Result<(), JsValue> {
+    pub fn render(&mut self, state: &RankState, theme: &Theme) -> Result<(), JsValue> {
         let (n, rank) = (u64::from(state.n), u64::from(state.rank));
-        let theme = Theme::light();
         paint_chart(&self.params_chart, self.widths.0, CHART_HEIGHT, |area| {
-            rank_params_chart(area, n, &RANKS, rank, &theme)
+            rank_params_chart(area, n, &RANKS, rank, theme)
         })?;
         paint_chart(&self.reduction_chart, self.widths.1, CHART_HEIGHT, |area| {
-            rank_reduction_chart(area, n, &RANKS, rank, &theme)
+            rank_reduction_chart(area, n, &RANKS, rank, theme)
         })?;
         let lines = result_lines(state);
         self.params_chart.set_attribute(
