@@ -682,4 +682,29 @@ impl PageState {
     pub fn bounds(&self, key: &str) -> Option<Bounds> {
         self.sections().iter().find_map(|s| s.bounds(key))
     }
+
+    /// What slider `key`'s value means, for screen readers: "rank 8 of 64", "noise σ = 0.01".
+    /// None for controls that are not sliders.
+    pub fn value_text(&self, key: &str) -> Option<String> {
+        let value = self.get(key)?;
+        let bounds = self.bounds(key)?;
+        let name = match key {
+            "fd" | "md" => "d",
+            "fk" | "mk" => "k",
+            "fr" | "mr" | "cr" | "rr" | "vr" => "rank",
+            "ia" => "approximation rank",
+            "fa" | "ma" => "alpha",
+            "fs" | "ms" | "ie" => "seed",
+            "cd" => "d_model",
+            "rn" | "in" => "n",
+            "ik" => "true rank",
+            "it" => return Some(format!("threshold {value} percent")),
+            "is" => {
+                let sigma = 10f64.powf(self.intrinsic.log10_noise);
+                return Some(format!("noise sigma {sigma:.3e} (log10 {value})"));
+            }
+            _ => key,
+        };
+        Some(format!("{name} {value} of {}", format_float(bounds.max)))
+    }
 }

@@ -408,6 +408,16 @@ impl IntrinsicView {
             let pixels: Uint8Array = field(key)?.dyn_into()?;
             heatmap.paint(&pixels.to_vec(), n, n, cell)?;
         }
+        for (heatmap, what) in
+            self.heatmaps
+                .iter()
+                .zip(["ΔW", "its best rank-r approximation", "the residual"])
+        {
+            heatmap.canvas.set_attribute(
+                "aria-label",
+                &format!("Heatmap of {what}, {n}×{n}, rank {rank}: blue positive, red negative"),
+            )?;
+        }
         let relative = number("relativeError")?;
         let tail = number("tailError")?;
         let (half, residual_half) = (number("halfRange")?, number("residualHalfRange")?);

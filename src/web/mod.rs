@@ -6,6 +6,7 @@
 //! intrinsic rank, `v` comparison), so a control repaints only its own section. Layout is read only
 //! on mount and on resize (`measure`), never inside an input handler.
 
+mod announce;
 mod comparison;
 mod cost;
 mod dom;
@@ -78,6 +79,19 @@ impl SectionId {
         Self::Comparison,
     ];
 
+    /// The element whose text is the section's key result, announced to screen readers.
+    fn summary_id(self) -> &'static str {
+        match self {
+            Self::Page => "pt",
+            Self::Cost => "c-memory-caption",
+            Self::Factorisation => "f-count-3",
+            Self::Maths => "m-result-1",
+            Self::Rank => "r-result-1",
+            Self::Intrinsic => "i-result-1",
+            Self::Comparison => "v-caption",
+        }
+    }
+
     fn of_key(key: &str) -> Option<Self> {
         Some(match key.chars().next()? {
             'p' => Self::Page,
@@ -97,6 +111,7 @@ pub struct App {
     doc: Document,
     state: RefCell<PageState>,
     url: permalink::UrlWriter,
+    announcer: announce::Announcer,
     /// The chart theme in force, following the reader's choice and the system's preference.
     chart_theme: std::cell::Cell<Theme>,
     cost: RefCell<CostView>,
@@ -129,6 +144,7 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
         state: RefCell::new(parsed.state),
         url: permalink::UrlWriter::new(embed.clone()),
         chart_theme: std::cell::Cell::new(Theme::light()),
+        announcer: announce::Announcer::default(),
         cost: RefCell::new(CostView::new(doc)?),
         factorisation: RefCell::new(FactorisationView::new(doc)?),
         maths: RefCell::new(MathsView::new(doc)?),
@@ -199,6 +215,7 @@ impl App {
         self.sync_controls(section);
         if let Some(section) = section {
             self.render(section);
+            self.announcer.schedule(&self.doc, section.summary_id());
         }
     }
 
@@ -232,6 +249,11 @@ impl App {
                     }
                     if input.value() != value {
                         input.set_value(&value);
+                    }
+                    if let Some(text) = state.value_text(key) {
+                        if input.get_attribute("aria-valuetext").as_deref() != Some(text.as_str()) {
+                            let _ = input.set_attribute("aria-valuetext", &text);
+                        }
                     }
                 }
             } else if let Some(select) = element.dyn_ref::<HtmlSelectElement>() {

@@ -34,15 +34,11 @@ fn add_tools(app: &Rc<App>, doc: &Document, figure: &HtmlElement) -> Result<(), 
     let figure_id = id.trim_start_matches("fig-").to_string();
     let tools = doc.create_element("div")?;
     tools.set_class_name("figure-tools");
-    let link = button(
-        doc,
-        "Link",
-        &format!("Copy a link to this figure ({figure_id})"),
-    )?;
+    let link = button(doc, "Link", &format!("Link to this figure ({figure_id})"))?;
     let embed = button(
         doc,
         "Embed",
-        &format!("Show iframe code that embeds this figure ({figure_id})"),
+        &format!("Embed this figure ({figure_id}) in another page"),
     )?;
     let panel: HtmlElement = doc.create_element("div")?.dyn_into()?;
     panel.set_class_name("share-panel");

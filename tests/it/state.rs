@@ -133,3 +133,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn sliders_say_what_their_value_means() {
+    let mut state = PageState::default();
+    state.set("fd", "64").unwrap();
+    state.set("fk", "64").unwrap();
+    state.set("fr", "8").unwrap();
+    assert_eq!(state.value_text("fr").as_deref(), Some("rank 8 of 64"));
+    assert_eq!(
+        state.value_text("it").as_deref(),
+        Some("threshold 95 percent")
+    );
+    assert_eq!(
+        state.value_text("is").as_deref(),
+        Some("noise sigma 1.000e-2 (log10 -2)")
+    );
+    assert_eq!(state.value_text("cc"), None);
+    for key in state.keys() {
+        if state.bounds(key).is_some() {
+            assert!(state.value_text(key).is_some(), "{key}");
+        }
+    }
+}

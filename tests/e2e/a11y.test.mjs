@@ -1,0 +1,45 @@
+// Accessibility: axe-core, run in headless Chromium over the full page in both themes and over every
+// figure embedded alone, must report no violation of WCAG 2.1 A and AA rules.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { openPage } from './page.mjs';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const FIGURES = ['layer', 'memory', 'factorisation', 'maths', 'rank', 'spectrum', 'approximation', 'comparison', 'quiz'];
+
+const sessions = [];
+after(async () => {
+  for (const session of sessions) await session.close();
+});
+
+/** Runs axe on the page and returns its violations, one line each. */
+async function violations(page) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${n.failureSummary?.split('\n')[1]?.trim() ?? v.help})`));
+}
+
+for (const colorScheme of ['light', 'dark']) {
+  test(`the full page in the ${colorScheme} theme has no violation`, async () => {
+    const session = await openPage({ colorScheme });
+    sessions.push(session);
+    // Open the share panel and a quiz explanation, so that their markup is checked too.
+    await session.page.click('#fig-rank .figure-tools button');
+    await session.page.check('#q1 input[value="a"]');
+    await session.page.click('#q1 button');
+    assert.deepEqual(await violations(session.page), []);
+  });
+}
+
+test('every embedded figure has no violation', async () => {
+  const session = await openPage();
+  sessions.push(session);
+  for (const figure of FIGURES) {
+    await session.page.goto(session.page.url().split('?')[0] + `?embed=${figure}`);
+    await session.page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
+    assert.deepEqual(await violations(session.page), [], figure);
+  }
+});
