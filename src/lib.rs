@@ -7,10 +7,12 @@
 //! - [`figures`]: what each figure shows, computed from the state (values, captions, cell reports).
 //! - [`format`]: numbers written for readers (thousands separators, ratios).
 //! - [`permalink`]: the page's state in its URL, parsed and printed.
+//! - [`export`]: CSV files and PEFT configurations for readers to take away.
 //! - `web` (wasm32 only): the one module that touches the browser.
 //!
 //! Architecture invariant: nothing outside `web` imports `web_sys` or `wasm_bindgen`.
 
+pub mod export;
 pub mod figures;
 pub mod format;
 pub mod math;

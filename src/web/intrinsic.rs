@@ -225,6 +225,11 @@ impl IntrinsicView {
         }
     }
 
+    /// The singular values last received for the current matrix, if any.
+    pub fn sigma(&self) -> Option<Vec<f64>> {
+        self.answers.sigma.clone()
+    }
+
     /// Measures the charts and heatmaps; call on mount and when the window resizes.
     pub fn measure(&mut self) {
         self.widths = (

@@ -3,6 +3,7 @@
 
 mod charts;
 mod colormap;
+mod export;
 mod factorisation;
 mod format;
 mod memory;

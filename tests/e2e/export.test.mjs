@@ -1,0 +1,60 @@
+// End to end: what a reader can take away. A PNG of a figure at the screen's pixel density, a
+// figure's matrices as CSV, and its rank and α as a PEFT LoraConfig.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { openPage } from './page.mjs';
+
+let session, page;
+before(async () => {
+  session = await openPage();
+  page = session.page;
+});
+after(async () => {
+  await session?.close();
+});
+
+const tool = (figure, name) => page.click(`#fig-${figure} .figure-tools button:text-is("${name}")`);
+
+test('a figure downloads as a PNG at the screen pixel density', async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), tool('factorisation', 'PNG')]);
+  assert.equal(download.suggestedFilename(), 'lora-explorer-factorisation.png');
+  await download.saveAs('test-results/export-factorisation.png');
+  const png = await readFile(await download.path());
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  // The image spans the five heatmaps, at the screen's pixel density.
+  const width = png.readUInt32BE(16);
+  const span = await page.evaluate(
+    () => document.getElementById('f-heat-wm').getBoundingClientRect().right - document.getElementById('f-heat-w0').getBoundingClientRect().left,
+  );
+  const dpr = await page.evaluate(() => devicePixelRatio);
+  assert.ok(width >= span * dpr && width <= (span + 64) * dpr + 480 * dpr, `${width} for a span of ${span}`);
+});
+
+test('the factorisation figure offers its five matrices as CSV', async () => {
+  await tool('factorisation', 'CSV');
+  const links = await page.$$eval('#fig-factorisation .share-files a', (as) => as.map((a) => [a.download, a.href]));
+  assert.deepEqual(links.map(([name]) => name), [
+    'lora-explorer-W0-4x4.csv',
+    'lora-explorer-B-4x2.csv',
+    'lora-explorer-A-2x4.csv',
+    'lora-explorer-deltaW-4x4.csv',
+    'lora-explorer-W0-plus-scaled-BA-4x4.csv',
+  ]);
+  const b = decodeURIComponent(links[1][1].split(',').slice(1).join(','));
+  const rows = b.trim().split('\n').map((line) => line.split(',').map(Number));
+  assert.equal(rows.length, 4);
+  assert.ok(rows.every((row) => row.length === 2 && row.every(Number.isFinite)));
+  await tool('spectrum', 'CSV');
+  const sigma = await page.$$eval('#fig-spectrum .share-files a', (as) => as.map((a) => a.download));
+  assert.deepEqual(sigma, ['lora-explorer-singular-values-n512.csv']);
+});
+
+test('the PEFT button gives the figure rank and alpha as a LoraConfig', async () => {
+  await page.focus('#fa');
+  for (let i = 0; i < 14; i++) await page.keyboard.press('ArrowRight');
+  await tool('factorisation', 'PEFT');
+  const config = await page.$eval('#fig-factorisation-share', (el) => el.value);
+  assert.match(config, /^from peft import LoraConfig\n\nconfig = LoraConfig\(\n    r=2,\n    lora_alpha=16,/);
+  assert.deepEqual(session.consoleMessages, []);
+});
