@@ -7,3 +7,4 @@ pub mod factorisation;
 pub mod intrinsic;
 pub mod maths;
 pub mod rank;
+pub mod tables;

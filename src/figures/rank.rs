@@ -31,8 +31,8 @@ pub fn result_lines(state: &RankState) -> [String; 2] {
 /// The caption under the charts.
 pub fn caption(state: &RankState) -> String {
     format!(
-        "Left: trainable parameters of one {n}×{n} layer on a log axis; full fine-tuning trains all {full} \
-         whatever the rank. Right: the reduction n²/(2·n·r) = n/(2r). At n = 1,024 these are the \
+        "First chart: trainable parameters of one {n}×{n} layer on a log axis; full fine-tuning trains all {full} \
+         whatever the rank. Second chart: the reduction n²/(2·n·r) = n/(2r). At n = 1,024 these are the \
          notebook's figures: rank 8 gives 16,384 parameters (64×), rank 16 gives 32,768 (32×).",
         n = state.n,
         full = thousands(u64::from(state.n) * u64::from(state.n)),

@@ -209,6 +209,7 @@ impl IntrinsicView {
                     super::dom::describe(&err)
                 ));
             }
+            super::refresh_tables(&on_answer, &["spectrum", "approximation"]);
         });
         let on_failure = Rc::clone(app);
         let on_error = Closure::<dyn FnMut(Event)>::new(move |_| {
@@ -281,7 +282,7 @@ impl IntrinsicView {
         }
         self.caption.set_text_content(Some(&format!(
             "ΔW = U·V + σ·Z with U ({n}×{k}), V ({k}×{n}) and Z drawn from N(0, 1), σ = {sigma}, seed {seed}. \
-             Left: the singular values on a log axis, the true rank marked. Right: the share of Σσᵢ² \
+             The spectrum: the singular values on a log axis, the true rank marked. The variance: the share of Σσᵢ² \
              captured by the first r components, with the {t}% threshold.",
             n = state.n,
             k = state.true_rank,

@@ -9,6 +9,7 @@
 mod announce;
 mod comparison;
 mod cost;
+mod datatable;
 mod dom;
 mod factorisation;
 mod intrinsic;
@@ -26,6 +27,8 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
+
+pub(crate) use datatable::refresh as refresh_tables;
 
 use crate::render::charts::Theme;
 use crate::state::PageState;
@@ -78,6 +81,18 @@ impl SectionId {
         Self::Intrinsic,
         Self::Comparison,
     ];
+
+    /// The figures of the section that have a data table.
+    fn tabled_figures(self) -> &'static [&'static str] {
+        match self {
+            Self::Cost => &["memory"],
+            Self::Factorisation => &["factorisation"],
+            Self::Maths => &["maths"],
+            Self::Rank => &["rank"],
+            Self::Intrinsic => &["spectrum", "approximation"],
+            Self::Page | Self::Comparison => &[],
+        }
+    }
 
     /// The element whose text is the section's key result, announced to screen readers.
     fn summary_id(self) -> &'static str {
@@ -168,6 +183,7 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     IntrinsicView::bind(&app)?;
     quiz::bind(doc)?;
     share::bind(&app, doc)?;
+    datatable::bind(&app, doc)?;
     if let Some(figure) = &embed {
         permalink::report_height(doc, figure)?;
     }
@@ -326,6 +342,8 @@ impl App {
                 describe(&err)
             ));
         }
+        drop(state);
+        datatable::refresh(self, section.tabled_figures());
     }
 }
 

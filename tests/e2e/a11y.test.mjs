@@ -26,7 +26,9 @@ for (const colorScheme of ['light', 'dark']) {
   test(`the full page in the ${colorScheme} theme has no violation`, async () => {
     const session = await openPage({ colorScheme });
     sessions.push(session);
-    // Open the share panel and a quiz explanation, so that their markup is checked too.
+    // Open every data table, the share panel and a quiz explanation, so that their markup is checked too.
+    await session.page.$$eval('details.data-table', (all) => all.forEach((d) => (d.open = true)));
+    await session.page.waitForTimeout(200);
     await session.page.click('#fig-rank .figure-tools button');
     await session.page.check('#q1 input[value="a"]');
     await session.page.click('#q1 button');

@@ -10,3 +10,4 @@ mod memory;
 mod permalink;
 mod state;
 mod svd;
+mod tables;
