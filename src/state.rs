@@ -96,6 +96,18 @@ fn parse_number(key: &str, raw: &str, bounds: Bounds) -> Result<(f64, Applied), 
     Ok((used, applied))
 }
 
+/// Parses a value for numeric control `key` of `section`, within its current bounds.
+fn parse_in_bounds(
+    section: &dyn Section,
+    key: &str,
+    raw: &str,
+) -> Result<(f64, Applied), StateError> {
+    let bounds = section
+        .bounds(key)
+        .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
+    parse_number(key, raw, bounds)
+}
+
 /// Parses a toggle: "1"/"true"/"on" or "0"/"false"/"off".
 fn parse_bool(key: &str, raw: &str) -> Result<bool, StateError> {
     match raw.trim() {
@@ -319,10 +331,7 @@ impl Section for CostState {
             self.counting = Counting::ALL[parse_choice(key, raw, &COUNTING_NAMES)?];
             return Ok(Applied::AsGiven);
         }
-        let bounds = self
-            .bounds(key)
-            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
-        let (value, applied) = parse_number(key, raw, bounds)?;
+        let (value, applied) = parse_in_bounds(self, key, raw)?;
         match key {
             "cd" => self.d_model = value as u32,
             _ => self.lora_rank = value as u32,
@@ -369,10 +378,7 @@ impl Section for RankState {
     }
 
     fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        let bounds = self
-            .bounds(key)
-            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
-        let (value, applied) = parse_number(key, raw, bounds)?;
+        let (value, applied) = parse_in_bounds(self, key, raw)?;
         match key {
             "rn" => self.n = value as u32,
             _ => self.rank = value as u32,
@@ -445,10 +451,7 @@ impl Section for IntrinsicState {
     }
 
     fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        let bounds = self
-            .bounds(key)
-            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
-        let (value, applied) = parse_number(key, raw, bounds)?;
+        let (value, applied) = parse_in_bounds(self, key, raw)?;
         match key {
             "in" => self.n = value as u32,
             "ik" => self.true_rank = value as u32,

@@ -76,6 +76,17 @@ pub struct CellReport {
     pub highlights: Vec<Highlight>,
 }
 
+/// W₀, B and A for `state`, with ΔW and the merged weight.
+pub fn matrices(state: &FactorisationState) -> Factorisation {
+    let init = if state.at_init {
+        AdapterInit::AtInitialisation
+    } else {
+        AdapterInit::Trained
+    };
+    let (d, k, r) = (state.d as usize, state.k as usize, state.r as usize);
+    Factorisation::generate(d, k, r, state.alpha, u64::from(state.seed), init)
+}
+
 /// The figure's content at one state.
 #[derive(Clone, Debug)]
 pub struct FactorisationFigure {
@@ -92,13 +103,7 @@ pub struct FactorisationFigure {
 impl FactorisationFigure {
     /// Computes the figure for `state`.
     pub fn new(state: &FactorisationState) -> Self {
-        let init = if state.at_init {
-            AdapterInit::AtInitialisation
-        } else {
-            AdapterInit::Trained
-        };
-        let (d, k, r) = (state.d as usize, state.k as usize, state.r as usize);
-        let matrices = Factorisation::generate(d, k, r, state.alpha, u64::from(state.seed), init);
+        let matrices = matrices(state);
         let colours = Diverging::new(matrices.max_abs());
         let counts = ParamCounts::new(u64::from(state.d), u64::from(state.k), u64::from(state.r));
         Self {

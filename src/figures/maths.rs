@@ -6,7 +6,7 @@
 use nalgebra::DMatrix;
 
 use crate::format::{signed, thousands};
-use crate::math::lora::{AdapterInit, Factorisation};
+use crate::math::lora::Factorisation;
 use crate::math::rng::Stream;
 use crate::render::colormap::Diverging;
 use crate::state::FactorisationState;
@@ -261,14 +261,9 @@ pub struct WorkedExample {
 impl WorkedExample {
     /// Computes the forward pass for `state`.
     pub fn new(state: &FactorisationState) -> Self {
-        let init = if state.at_init {
-            AdapterInit::AtInitialisation
-        } else {
-            AdapterInit::Trained
-        };
-        let (d, k, r) = (state.d as usize, state.k as usize, state.r as usize);
+        let matrices = super::factorisation::matrices(state);
+        let k = state.k as usize;
         let seed = u64::from(state.seed);
-        let matrices = Factorisation::generate(d, k, r, state.alpha, seed, init);
         let x_stream = Stream::new(seed, STREAM_X);
         let x = DMatrix::from_fn(k, 1, |i, _| x_stream.normal(i, 0));
         let ax = &matrices.a * &x;
