@@ -7,6 +7,7 @@ use nalgebra::DMatrix;
 
 use crate::format::{signed, thousands};
 use crate::math::lora::Factorisation;
+use crate::math::product;
 use crate::math::rng::Stream;
 use crate::render::colormap::Diverging;
 use crate::state::FactorisationState;
@@ -266,11 +267,11 @@ impl WorkedExample {
         let seed = u64::from(state.seed);
         let x_stream = Stream::new(seed, STREAM_X);
         let x = DMatrix::from_fn(k, 1, |i, _| x_stream.normal(i, 0));
-        let ax = &matrices.a * &x;
-        let bax = &matrices.b * &ax;
-        let w0x = &matrices.w0 * &x;
+        let ax = product(&matrices.a, &x);
+        let bax = product(&matrices.b, &ax);
+        let w0x = product(&matrices.w0, &x);
         let y = &w0x + &bax * matrices.scale;
-        let y_merged = &matrices.merged * &x;
+        let y_merged = product(&matrices.merged, &x);
         let vectors = [x, ax, bax, w0x, y];
         let half_range = vectors.iter().map(|v| v.amax()).fold(0.0, f64::max);
         Self {

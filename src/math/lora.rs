@@ -99,7 +99,7 @@ impl Factorisation {
                 )
             }
         };
-        let delta = &b * &a;
+        let delta = super::product(&b, &a);
         let scale = alpha / r.max(1) as f64;
         let merged = &w0 + &delta * scale;
         Self {

@@ -8,3 +8,14 @@ pub mod lora;
 pub mod memory;
 pub mod rng;
 pub mod svd;
+
+use nalgebra::DMatrix;
+
+/// The product a·b, summed term by term in a fixed order. For the page's small matrices this is as
+/// fast as a blocked product, and it keeps the blocked product's large kernels out of the page's
+/// WebAssembly. Requires a.ncols() == b.nrows().
+pub fn product(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
+    DMatrix::from_fn(a.nrows(), b.ncols(), |i, j| {
+        (0..a.ncols()).map(|l| a[(i, l)] * b[(l, j)]).sum()
+    })
+}

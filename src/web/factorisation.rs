@@ -1,6 +1,5 @@
 //! Paints the "LoRA factorisation" figure and answers a reader pointing at or focusing a cell.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -20,7 +19,8 @@ const OPERATOR_ROOM: f64 = 240.0;
 
 /// The figure's elements and what it last drew.
 pub struct FactorisationView {
-    heatmaps: HashMap<MatrixId, Heatmap>,
+    /// One heatmap a MatrixId, in `MatrixId::ALL`'s order.
+    heatmaps: Vec<Heatmap>,
     container: HtmlElement,
     colour_bar: ColourBar,
     counts: [Element; 3],
@@ -37,10 +37,10 @@ pub struct FactorisationView {
 impl FactorisationView {
     /// Finds the figure's elements in `doc`.
     pub fn new(doc: &Document) -> Result<Self, JsValue> {
-        let mut heatmaps = HashMap::new();
-        for id in MatrixId::ALL {
-            heatmaps.insert(id, Heatmap::find(doc, "f", id.slug())?);
-        }
+        let heatmaps = MatrixId::ALL
+            .iter()
+            .map(|id| Heatmap::find(doc, "f", id.slug()))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             heatmaps,
             container: typed_by_id(doc, "f-heatmaps")?,
@@ -62,7 +62,9 @@ impl FactorisationView {
     /// Listens for pointing and keyboard focus on every heatmap.
     pub fn bind(app: &Rc<App>) -> Result<(), JsValue> {
         for id in MatrixId::ALL {
-            let canvas = app.factorisation.borrow().heatmaps[&id].canvas.clone();
+            let canvas = app.factorisation.borrow().heatmaps[id as usize]
+                .canvas
+                .clone();
             let on_move = Rc::clone(app);
             listen(&canvas, "mousemove", move |event: Event| {
                 if let Some(mouse) = event.dyn_ref::<MouseEvent>() {
@@ -135,7 +137,7 @@ impl FactorisationView {
         // A whole number of device pixels a cell keeps every cell the same size on screen.
         self.cell_css = cell_size(available, columns, CELL_RANGE)?;
         for id in MatrixId::ALL {
-            let heatmap = &self.heatmaps[&id];
+            let heatmap = &self.heatmaps[id as usize];
             let m = figure.matrix(id);
             heatmap.paint(
                 &heatmap_rgba(m, figure.colours),
@@ -184,7 +186,7 @@ impl FactorisationView {
         }
         for id in MatrixId::ALL {
             let block = highlights.iter().find(|h| h.matrix == id);
-            if let Err(err) = self.heatmaps[&id].mark(block, self.cell_css) {
+            if let Err(err) = self.heatmaps[id as usize].mark(block, self.cell_css) {
                 super::dom::show_error(&format!(
                     "A heatmap could not be marked: {}",
                     super::dom::describe(&err)

@@ -1,7 +1,5 @@
 //! Paints "The mathematics": the MathML equations (once) and the worked forward pass.
 
-use std::collections::HashMap;
-
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement};
 
@@ -18,7 +16,8 @@ const CELL_RANGE: (f64, f64) = (10.0, 28.0);
 /// The section's elements.
 pub struct MathsView {
     doc: Document,
-    heatmaps: HashMap<VectorId, Heatmap>,
+    /// One heatmap a VectorId, in `VectorId::ALL`'s order.
+    heatmaps: Vec<Heatmap>,
     container: HtmlElement,
     colour_bar: ColourBar,
     mults: Element,
@@ -32,10 +31,10 @@ impl MathsView {
     pub fn new(doc: &Document) -> Result<Self, JsValue> {
         // The MathML is built from constant text in the core; no reader input reaches it.
         by_id(doc, "m-equations")?.set_inner_html(&equations_mathml());
-        let mut heatmaps = HashMap::new();
-        for id in VectorId::ALL {
-            heatmaps.insert(id, Heatmap::find(doc, "m", id.slug())?);
-        }
+        let heatmaps = VectorId::ALL
+            .iter()
+            .map(|id| Heatmap::find(doc, "m", id.slug()))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             doc: doc.clone(),
             heatmaps,
@@ -65,7 +64,7 @@ impl MathsView {
         )?;
         for id in VectorId::ALL {
             let v = example.vector(id);
-            let heatmap = &self.heatmaps[&id];
+            let heatmap = &self.heatmaps[id as usize];
             heatmap.paint(&heatmap_rgba(v, example.colours), v.nrows(), 1, cell)?;
             heatmap.label.set_text_content(Some(&example.label(id)));
             heatmap.canvas.set_attribute(
