@@ -156,3 +156,33 @@ fn sliders_say_what_their_value_means() {
         }
     }
 }
+
+#[test]
+fn decimals_parse_like_the_standard_library() {
+    use lora_explorer::state::parse_decimal;
+    for text in [
+        "0", "64", "-2", "-2.3", "99.9", ".5", "5.", "+7", "1e3", "2.5E-2", "12288", "0.1",
+    ] {
+        let ours = parse_decimal(text).unwrap();
+        let std: f64 = text.parse().unwrap();
+        assert!(
+            (ours - std).abs() <= 1e-15 * std.abs().max(1.0),
+            "{text}: {ours} against {std}"
+        );
+    }
+    for text in [
+        "", "-", ".", "abc", "1.2.3", "1e", "e5", "--1", "1x", "NaN", "inf", "1e99999", " 1",
+    ] {
+        assert_eq!(parse_decimal(text), None, "{text}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn decimal_parsing_agrees_with_std_on_slider_values(whole in 0u32..100_000, fraction in 0u32..1000, negative: bool) {
+        let text = format!("{}{whole}.{fraction:03}", if negative { "-" } else { "" });
+        let ours = lora_explorer::state::parse_decimal(&text).unwrap();
+        let std: f64 = text.parse().unwrap();
+        prop_assert!((ours - std).abs() <= 1e-12 * std.abs().max(1.0), "{} {} {}", text, ours, std);
+    }
+}
