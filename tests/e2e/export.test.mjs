@@ -61,12 +61,14 @@ test('the PEFT button gives the figure rank and alpha as a LoraConfig', async ()
 
 test('the data table under a figure shows its numbers, downsampled, and follows the sliders', async () => {
   await page.click('#fig-factorisation-data summary');
-  assert.equal(await page.$$eval('#fig-factorisation-data table', (t) => t.length), 5);
+  // The details element fills its tables when its toggle event arrives, a task after the click.
+  await page.waitForFunction(() => document.querySelectorAll('#fig-factorisation-data table').length === 5);
   await page.focus('#fd');
   await page.keyboard.press('End');
   const rows = await page.$$eval('#fig-factorisation-data table:first-of-type tbody tr', (r) => r.length);
   assert.equal(rows, 16);
   assert.match(await page.$eval('#fig-factorisation-data caption', (c) => c.textContent), /W₀, 64×4, every row and column shown up to 16/);
   await page.click('#fig-spectrum-data summary');
+  await page.waitForSelector('#fig-spectrum-data tbody tr');
   assert.match(await page.$eval('#fig-spectrum-data tbody tr', (r) => r.textContent), /^1/);
 });
