@@ -158,13 +158,26 @@ impl SpectrumSummary {
         }
     }
 
-    /// The results as sentences, including the notebook's off-by-one.
-    pub fn lines(&self, n: usize, threshold_percent: f64) -> [String; 3] {
+    /// The results as sentences, including how the rank found compares with the true rank and the
+    /// notebook's off-by-one.
+    pub fn lines(&self, n: usize, threshold_percent: f64, true_rank: usize) -> [String; 3] {
         let full = (n * n) as u64;
         let adapter = (2 * n * self.rank) as u64;
+        let rest = crate::state::format_float(((100.0 - threshold_percent) * 10.0).round() / 10.0);
+        let versus_true = match self.rank.cmp(&true_rank) {
+            std::cmp::Ordering::Less => format!(
+                " That is fewer than the true rank {true_rank}: the weakest directions of U·V together \
+                 carry less than {rest}% of the variance, so a threshold does not find the true rank."
+            ),
+            std::cmp::Ordering::Equal => " That is the true rank.".to_string(),
+            std::cmp::Ordering::Greater => format!(
+                " That is more than the true rank {true_rank}: the noise carries more than {rest}% of \
+                 the variance."
+            ),
+        };
         [
             format!(
-                "{}% of the variance is reached with r = {} components.",
+                "{}% of the variance is reached with r = {} components.{versus_true}",
                 crate::state::format_float(threshold_percent),
                 self.rank
             ),

@@ -315,7 +315,7 @@ impl IntrinsicView {
         paint_chart(&self.energy_chart, self.widths.1, CHART_HEIGHT, |area| {
             energy_chart(area, &summary.energy, threshold, summary.rank, theme)
         })?;
-        let [reached, compression, notebook] = summary.lines(n, state.threshold_percent);
+        let [reached, compression, notebook] = summary.lines(n, state.threshold_percent, true_rank);
         self.results[0].set_text_content(Some(&reached));
         self.results[1].set_text_content(Some(&compression));
         self.correction.set_text_content(Some(&notebook));

@@ -100,7 +100,11 @@ test('every figure embeds alone in a cross-origin iframe and reports its height'
       assert.equal(await frame.locator(`#fig-${figure}`).isVisible(), true, figure);
       assert.equal(await frame.locator('.toc').isVisible(), false, figure);
       assert.equal(await frame.locator('.page-header').isVisible(), false, figure);
-      await page.waitForFunction((h) => document.getElementById('frame').offsetHeight === h, ours.at(-1).height);
+      // The frame follows the latest height it was sent (more may arrive as the figure finishes drawing).
+      await page.waitForFunction(() => {
+        const last = window.messages.filter((m) => m && m.type === 'lora-explorer:resize').at(-1);
+        return document.getElementById('frame').offsetHeight === last.height;
+      });
       if (figure === 'factorisation') await page.screenshot({ path: 'test-results/embed-factorisation.png' });
     }
   } finally {
