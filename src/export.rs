@@ -37,6 +37,9 @@ pub fn column_csv(values: &[f64]) -> String {
     values.iter().map(|v| format!("{v:.16e}\n")).collect()
 }
 
+/// The figures that offer CSV files (the spectrum's once its singular values have arrived).
+pub const CSV_FIGURES: [&str; 3] = ["factorisation", "maths", "spectrum"];
+
 /// The CSV files figure `figure_id` offers at `state`; `sigma` is the spectrum the page last
 /// received, for the spectrum figure. Empty for figures without numbers to download.
 pub fn downloads(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) -> Vec<Download> {

@@ -101,36 +101,37 @@ impl Workbench {
     /// that decomposition's singular values.
     pub fn approximation(&mut self, spec: MatrixSpec, rank: usize) -> Approximation {
         self.load(spec);
-        let matrix = match &self.matrix {
-            Some(m) => m.clone(),
-            None => spec.matrix(),
-        };
+        // Borrowed field by field: the matrix is read while the decomposition is filled in.
+        let matrix = &*self.matrix.get_or_insert_with(|| spec.matrix());
         if self.decomposition.is_none() {
-            self.decomposition = Decomposition::new(&matrix);
+            self.decomposition = Decomposition::new(matrix);
         }
-        let (approx, sigma) = match &self.decomposition {
-            Some(d) => (d.truncate(rank), d.singular_values().to_vec()),
+        let (approx, tail_error) = match &self.decomposition {
+            Some(d) => (
+                d.truncate(rank),
+                relative_tail_error(d.singular_values(), rank),
+            ),
             None => (
                 DMatrix::from_element(matrix.nrows(), matrix.ncols(), f64::NAN),
-                vec![f64::NAN; matrix.nrows().min(matrix.ncols())],
+                f64::NAN,
             ),
         };
-        let residual = &matrix - &approx;
-        let half_range = robust_half_range(&matrix);
+        let residual = matrix - &approx;
+        let half_range = robust_half_range(matrix);
         let residual_half_range = robust_half_range(&residual);
         let colours = Diverging::new(half_range);
         Approximation {
             rank,
             n: spec.n,
             pixels: [
-                heatmap_rgba(&matrix, colours),
+                heatmap_rgba(matrix, colours),
                 heatmap_rgba(&approx, colours),
                 heatmap_rgba(&residual, Diverging::new(residual_half_range)),
             ],
             half_range,
             residual_half_range,
-            relative_error: relative_frobenius_error(&matrix, &approx),
-            tail_error: relative_tail_error(&sigma, rank),
+            relative_error: relative_frobenius_error(matrix, &approx),
+            tail_error,
         }
     }
 }

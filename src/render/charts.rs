@@ -178,6 +178,31 @@ fn failed(err: impl std::fmt::Display) -> String {
     format!("The chart could not be drawn: {err}")
 }
 
+/// Draws `points` as a line in the theme's primary colour, with a marker on each point when there
+/// are few enough to tell apart.
+fn draw_curve<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    points: &[(f64, f64)],
+    theme: &Theme,
+) -> Result<(), String> {
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            theme.primary.stroke_width(2),
+        ))
+        .map_err(failed)?;
+    if points.len() <= MAX_MARKED_POINTS {
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, theme.primary.filled())),
+            )
+            .map_err(failed)?;
+    }
+    Ok(())
+}
+
 /// Checks the area is large enough and paints the background.
 fn prepare<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, theme: &Theme) -> Result<(), String> {
     let (width, height) = area.dim_in_pixel();
@@ -978,21 +1003,7 @@ pub fn spectrum_chart<DB: DrawingBackend>(
         },
     )?;
 
-    chart
-        .draw_series(LineSeries::new(
-            points.iter().copied(),
-            theme.primary.stroke_width(2),
-        ))
-        .map_err(failed)?;
-    if points.len() <= MAX_MARKED_POINTS {
-        chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|&p| Circle::new(p, 3, theme.primary.filled())),
-            )
-            .map_err(failed)?;
-    }
+    draw_curve(&mut chart, &points, theme)?;
 
     if true_rank >= 1 && true_rank <= sigma.len() {
         // The geometric mean of r and r + 1 sits halfway between them on the log axis.
@@ -1100,21 +1111,7 @@ pub fn energy_chart<DB: DrawingBackend>(
             );
         chart.draw_series(std::iter::once(label)).map_err(failed)?;
     }
-    chart
-        .draw_series(LineSeries::new(
-            points.iter().copied(),
-            theme.primary.stroke_width(2),
-        ))
-        .map_err(failed)?;
-    if points.len() <= MAX_MARKED_POINTS {
-        chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|&p| Circle::new(p, 3, theme.primary.filled())),
-            )
-            .map_err(failed)?;
-    }
+    draw_curve(&mut chart, &points, theme)?;
 
     if rank_at_threshold >= 1 && rank_at_threshold <= cumulative.len() {
         let x = rank_at_threshold as f64;

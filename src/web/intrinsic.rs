@@ -16,7 +16,7 @@ use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageE
 use super::dom::{by_id, show_error, typed_by_id};
 use super::paint::{paint_chart, Heatmap};
 use super::worker::{request, Want};
-use super::App;
+use super::{App, SectionId};
 use crate::figures::intrinsic::{MatrixSpec, SpectrumSummary};
 use crate::format::{signed, subscript};
 use crate::render::charts::{energy_chart, spectrum_chart, Theme};
@@ -209,7 +209,7 @@ impl IntrinsicView {
                     super::dom::describe(&err)
                 ));
             }
-            super::refresh_tables(&on_answer, &["spectrum", "approximation"]);
+            super::datatable::refresh(&on_answer, SectionId::Intrinsic.tabled_figures());
         });
         let on_failure = Rc::clone(app);
         let on_error = Closure::<dyn FnMut(Event)>::new(move |_| {

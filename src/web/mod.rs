@@ -28,8 +28,6 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
 
-pub(crate) use datatable::refresh as refresh_tables;
-
 use crate::render::charts::Theme;
 use crate::state::PageState;
 use comparison::ComparisonView;

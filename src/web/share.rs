@@ -13,7 +13,7 @@ use super::dom::{document, listen, window};
 use super::paint::context;
 use super::permalink::address;
 use super::App;
-use crate::export::{downloads, peft_config};
+use crate::export::{downloads, peft_config, CSV_FIGURES};
 
 /// Extra height given to an iframe beyond the figure's own, for the page's margins, in CSS pixels.
 const IFRAME_MARGIN: i32 = 48;
@@ -72,8 +72,7 @@ fn add_tools(app: &Rc<App>, doc: &Document, figure: &HtmlElement) -> Result<(), 
             button(doc, "PNG", &format!("PNG of this figure ({figure_id})"))?,
         ));
     }
-    let sigma_placeholder = [1.0];
-    if !downloads(&figure_id, &state, Some(&sigma_placeholder)).is_empty() {
+    if CSV_FIGURES.contains(&figure_id.as_str()) {
         extra.push((
             Kind::Csv,
             button(

@@ -40,6 +40,25 @@ fn the_factorisation_figure_offers_its_five_matrices() {
     let figure = FactorisationFigure::new(&state.factorisation);
     assert_eq!(files[1].text, matrix_csv(figure.matrix(MatrixId::B)));
     assert!(downloads("rank", &state, None).is_empty());
+    // Exactly the figures listed as offering CSV do, once their numbers exist.
+    for figure in [
+        "layer",
+        "memory",
+        "factorisation",
+        "maths",
+        "rank",
+        "spectrum",
+        "approximation",
+        "comparison",
+        "quiz",
+    ] {
+        let offers = !downloads(figure, &state, Some(&[1.0])).is_empty();
+        assert_eq!(
+            offers,
+            lora_explorer::export::CSV_FIGURES.contains(&figure),
+            "{figure}"
+        );
+    }
     assert_eq!(downloads("spectrum", &state, Some(&[3.0, 1.0])).len(), 1);
 }
 
