@@ -36,6 +36,7 @@ test('pt=dark in a link gives the dark theme on a light system, in every section
   // The chart's own background follows the theme.
   const corner = await page.$eval('#r-params-chart', (c) => [...c.getContext('2d').getImageData(2, 2, 1, 1).data]);
   assert.deepEqual(corner, [21, 24, 28, 255]);
+  await page.waitForFunction(() => !document.getElementById('ia-status').classList.contains('busy'), null, { timeout: 20000 });
   for (const id of ['cost', 'lora-idea', 'maths', 'rank', 'intrinsic', 'comparison', 'takeaways']) {
     await (await page.$(`#${id}`)).screenshot({ path: `test-results/dark-${id}.png` });
   }
