@@ -48,6 +48,11 @@ pub fn downloads(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) -> V
     match figure_id {
         "factorisation" => {
             let figure = FactorisationFigure::new(&state.factorisation);
+            let spectra = &figure.spectra;
+            // One row an index: σᵢ of W₀, of the update (α/r)·BA and of the merged weight.
+            let columns = DMatrix::from_fn(spectra.len(), 3, |i, col| {
+                [&spectra.w0, &spectra.update, &spectra.merged][col][i]
+            });
             MatrixId::ALL
                 .iter()
                 .map(|&id| {
@@ -57,6 +62,13 @@ pub fn downloads(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) -> V
                         text: matrix_csv(m),
                     }
                 })
+                .chain(std::iter::once(Download {
+                    name: format!(
+                        "lora-explorer-singular-values-W0-update-merged-{}.csv",
+                        spectra.len()
+                    ),
+                    text: matrix_csv(&columns),
+                }))
                 .collect()
         }
         "maths" => {

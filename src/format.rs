@@ -112,3 +112,59 @@ pub fn subscript(n: usize) -> String {
         })
         .collect()
 }
+
+/// An integer in superscript digits, with a superscript minus: −16 → "⁻¹⁶".
+pub fn superscript(n: i32) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let mut out = String::new();
+    if n < 0 {
+        out.push('⁻');
+    }
+    for ch in n.unsigned_abs().to_string().chars() {
+        let idx = ch.to_digit(10).unwrap_or(0) as usize;
+        out.push(DIGITS.get(idx).copied().unwrap_or('⁰'));
+    }
+    out
+}
+
+/// A power of ten written with a superscript exponent: −10 → "10⁻¹⁰".
+pub fn power_of_ten(exp: i32) -> String {
+    format!("10{}", superscript(exp))
+}
+
+/// How many decimals give `x` `digits` significant figures (0 when its integer part has them all;
+/// at most 12). Zero and non-finite values take `digits` − 1.
+pub fn decimals_for(x: f64, digits: usize) -> usize {
+    if x == 0.0 || !x.is_finite() {
+        return digits.saturating_sub(1);
+    }
+    let magnitude = x.abs().log10().floor() as i64;
+    (digits as i64 - 1 - magnitude).clamp(0, 12) as usize
+}
+
+/// `x` to `digits` significant figures with a true minus sign: 3.21456 → "3.215" at 4, 0.000123456
+/// → "0.0001235". Zero is "0"; below 10⁻⁶ in size, a power of ten: "1.23 × 10⁻⁸".
+pub fn significant(x: f64, digits: usize) -> String {
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    if !x.is_finite() {
+        return "—".to_string();
+    }
+    if x.abs() >= 1e-6 {
+        return signed(x, decimals_for(x, digits));
+    }
+    let mut exp = x.abs().log10().floor() as i32;
+    let mut mantissa = x / 10f64.powi(exp);
+    // 9.996 would print as "10.00": write it as 1.000 of the next power.
+    let unit = 10f64.powi(digits.saturating_sub(1) as i32);
+    if ((mantissa * unit).round() / unit).abs() >= 10.0 {
+        mantissa /= 10.0;
+        exp += 1;
+    }
+    format!(
+        "{} × {}",
+        signed(mantissa, digits.saturating_sub(1)),
+        power_of_ten(exp)
+    )
+}

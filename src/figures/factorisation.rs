@@ -7,8 +7,9 @@ use std::ops::Range;
 
 use nalgebra::DMatrix;
 
-use crate::format::{ratio, signed, thousands};
+use crate::format::{decimals_for, power_of_ten, ratio, signed, significant, subscript, thousands};
 use crate::math::lora::{AdapterInit, Factorisation, ParamCounts, TRAINED_STD};
+use crate::math::svd::singular_values;
 use crate::render::colormap::Diverging;
 use crate::state::FactorisationState;
 
@@ -98,20 +99,36 @@ pub struct FactorisationFigure {
     pub colours: Diverging,
     /// Parameter counts of W₀ against B and A.
     pub counts: ParamCounts,
+    /// Singular values of W₀, the scaled update and the merged weight.
+    pub spectra: Spectra,
 }
 
 impl FactorisationFigure {
     /// Computes the figure for `state`.
     pub fn new(state: &FactorisationState) -> Self {
+        Self::with_w0_spectrum(state, None)
+    }
+
+    /// Computes the figure for `state`, reusing W₀'s singular values when a previous figure of the
+    /// same d, k and seed knew them (see [`FactorisationFigure::w0_spectrum_for`]).
+    pub fn with_w0_spectrum(state: &FactorisationState, w0_sigma: Option<Vec<f64>>) -> Self {
         let matrices = matrices(state);
         let colours = Diverging::new(matrices.max_abs());
         let counts = ParamCounts::new(u64::from(state.d), u64::from(state.k), u64::from(state.r));
+        let spectra = Spectra::new(&matrices, w0_sigma);
         Self {
             state: state.clone(),
             matrices,
             colours,
             counts,
+            spectra,
         }
+    }
+
+    /// W₀'s singular values if they hold for `state` too: W₀ depends only on d, k and the seed.
+    pub fn w0_spectrum_for(&self, state: &FactorisationState) -> Option<Vec<f64>> {
+        let same = (self.state.d, self.state.k, self.state.seed) == (state.d, state.k, state.seed);
+        same.then(|| self.spectra.w0.clone())
     }
 
     /// The matrix behind heatmap `id`.
@@ -269,5 +286,176 @@ fn short_name(id: MatrixId) -> &'static str {
         MatrixId::A => "A",
         MatrixId::Delta => "ΔW",
         MatrixId::Merged => "W′",
+    }
+}
+
+/// A singular value of the update counts as zero below this fraction of the update's largest one.
+///
+/// A product B·A of rank r computed in floating point has its other singular values at round-off,
+/// about 10⁻¹⁶·σ₁; a genuine direction of a seeded adapter is many orders above 10⁻¹⁰·σ₁.
+pub const ZERO_TOLERANCE: f64 = 1e-10;
+
+/// Significant figures of the singular values the figure prints.
+const SIGNIFICANT: usize = 4;
+
+/// The singular values behind the figure's spectrum chart, each descending, min(d, k) of each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spectra {
+    /// σ(W₀).
+    pub w0: Vec<f64>,
+    /// σ((α/r)·BA), with values below [`ZERO_TOLERANCE`]·σ₁ set to exactly 0.
+    pub update: Vec<f64>,
+    /// σ(W₀ + (α/r)·BA).
+    pub merged: Vec<f64>,
+}
+
+impl Spectra {
+    /// The spectra of `matrices`. `w0` may carry W₀'s singular values when they are already known
+    /// (they depend only on d, k and the seed); otherwise they are computed.
+    pub fn new(matrices: &Factorisation, w0: Option<Vec<f64>>) -> Self {
+        let w0 = w0
+            .filter(|values| values.len() == matrices.w0.nrows().min(matrices.w0.ncols()))
+            .unwrap_or_else(|| singular_values(&matrices.w0));
+        // σ(c·M) = c·σ(M) for c > 0: the scaled update needs no matrix of its own.
+        let mut update: Vec<f64> = singular_values(&matrices.delta)
+            .into_iter()
+            .map(|s| s * matrices.scale.abs())
+            .collect();
+        let cutoff = ZERO_TOLERANCE * update.first().copied().unwrap_or(0.0);
+        for s in &mut update {
+            if *s <= cutoff {
+                *s = 0.0;
+            }
+        }
+        Self {
+            w0,
+            update,
+            merged: singular_values(&matrices.merged),
+        }
+    }
+
+    /// How many singular values the update has above the tolerance: its numerical rank.
+    pub fn update_rank(&self) -> usize {
+        self.update.iter().filter(|&&s| s > 0.0).count()
+    }
+
+    /// Weyl's bound on how far any singular value can move when the update is added: σ₁ of the
+    /// update, its spectral norm.
+    pub fn weyl_bound(&self) -> f64 {
+        self.update.first().copied().unwrap_or(0.0)
+    }
+
+    /// The largest |σᵢ(W₀ + ΔW) − σᵢ(W₀)| and its 0-based index i (0 when nothing moved).
+    pub fn largest_move(&self) -> (f64, usize) {
+        self.w0
+            .iter()
+            .zip(&self.merged)
+            .map(|(before, after)| (after - before).abs())
+            .enumerate()
+            .fold(
+                (0.0, 0),
+                |best, (idx, moved)| {
+                    if moved > best.0 {
+                        (moved, idx)
+                    } else {
+                        best
+                    }
+                },
+            )
+    }
+
+    /// How many singular values each spectrum has: min(d, k).
+    pub fn len(&self) -> usize {
+        self.w0.len()
+    }
+
+    /// Whether the spectra are empty (they never are for a figure: d, k ≥ 2).
+    pub fn is_empty(&self) -> bool {
+        self.w0.is_empty()
+    }
+
+    /// The caption under the spectrum chart, in words computed from the numbers: how many
+    /// directions the update has, and the largest move of a singular value against Weyl's bound.
+    pub fn caption(&self, rank: u32) -> String {
+        let n = self.len();
+        let found = self.update_rank();
+        let zero_rule = format!(
+            "A singular value of the update counts as zero when it is below {} × σ₁ of the update; \
+             zeros sit on the chart's bottom line.",
+            power_of_ten(ZERO_TOLERANCE.log10().round() as i32)
+        );
+        if found == 0 {
+            return format!(
+                "At initialisation B = 0, so the update (α/r)·BA has no direction at all: all {n} of its \
+                 singular values are zero, and the merged spectrum is W₀'s exactly (largest move {}). {zero_rule}",
+                significant(self.largest_move().0, SIGNIFICANT)
+            );
+        }
+        let directions = match found {
+            1 => "1 direction".to_string(),
+            _ => format!("{found} directions"),
+        };
+        let of_n = if found == n {
+            format!(
+                "all {n} of its singular values are non-zero: at r = min(d, k) the update can be any \
+                 {n}-dimensional change, as full fine-tuning's can"
+            )
+        } else {
+            format!(
+                "{found} of its {n} singular values are non-zero and the other {} are zero, because \
+                 ΔW = BA passes through r = {rank} dimensions",
+                n - found
+            )
+        };
+        let (moved, at) = self.largest_move();
+        let bound = self.weyl_bound();
+        format!(
+            "The update (α/r)·BA has {directions}: {of_n}. Adding it moves the singular values of W₀ by \
+             at most {} (σ{} of W₀ + (α/r)·BA against σ{} of W₀); Weyl's inequality bounds every move by \
+             σ₁ of the update, {}. {zero_rule}",
+            significant(moved, SIGNIFICANT),
+            subscript(at + 1),
+            subscript(at + 1),
+            significant(bound, SIGNIFICANT),
+        )
+    }
+
+    /// What a reader pointing at index `idx` (0-based) reads: the three values there. None past the end.
+    ///
+    /// W₀'s and the merged value are printed with the same decimals, and the move between them is the
+    /// difference of the printed values, so the printed numbers add up.
+    pub fn point_report(&self, idx: usize) -> Option<String> {
+        let (w0, update, merged) = (
+            *self.w0.get(idx)?,
+            *self.update.get(idx)?,
+            *self.merged.get(idx)?,
+        );
+        let decimals = decimals_for(w0.min(merged), SIGNIFICANT);
+        let unit = 10f64.powi(decimals as i32);
+        let (w0_shown, merged_shown) = ((w0 * unit).round(), (merged * unit).round());
+        let moved = (merged_shown - w0_shown).abs() / unit;
+        let update_text = if update == 0.0 {
+            "0 (below the tolerance)".to_string()
+        } else {
+            significant(update, SIGNIFICANT)
+        };
+        Some(format!(
+            "σ{i}: W₀ {}, merged {}, moved by {}; update (α/r)·BA {update_text}; Weyl's bound on any move {}.",
+            signed(w0_shown / unit, decimals),
+            signed(merged_shown / unit, decimals),
+            signed(moved, decimals),
+            significant(self.weyl_bound(), SIGNIFICANT),
+            i = subscript(idx + 1),
+        ))
+    }
+
+    /// A one-sentence text alternative for the chart.
+    pub fn description(&self) -> String {
+        format!(
+            "Singular values of W₀, of the update and of W₀ + (α/r)·BA on a log axis, {} of each; \
+             the update has {} non-zero.",
+            self.len(),
+            self.update_rank()
+        )
     }
 }

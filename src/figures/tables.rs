@@ -3,10 +3,10 @@
 
 use nalgebra::DMatrix;
 
-use crate::figures::factorisation::{FactorisationFigure, MatrixId};
+use crate::figures::factorisation::{FactorisationFigure, MatrixId, ZERO_TOLERANCE};
 use crate::figures::maths::{VectorId, WorkedExample};
 use crate::figures::rank::RANKS;
-use crate::format::{bytes, ratio, signed, thousands};
+use crate::format::{bytes, power_of_ten, ratio, signed, significant, thousands};
 use crate::math::lora::ParamCounts;
 use crate::math::svd::{cumulative_energy, relative_tail_error};
 use crate::state::PageState;
@@ -82,9 +82,34 @@ pub fn data_tables(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) ->
         }
         "factorisation" => {
             let figure = FactorisationFigure::new(&state.factorisation);
+            let spectra = &figure.spectra;
+            let value = |s: f64| significant(s, 6);
             MatrixId::ALL
                 .iter()
                 .map(|&id| matrix_table(id.name(), figure.matrix(id)))
+                .chain(std::iter::once(Table {
+                    caption: format!(
+                        "Singular values, all {} of each; the update's zeros are below {} × its σ₁",
+                        spectra.len(),
+                        power_of_ten(ZERO_TOLERANCE.log10().round() as i32)
+                    ),
+                    header: vec![
+                        "i".into(),
+                        "σᵢ(W₀)".into(),
+                        "σᵢ((α/r)·BA)".into(),
+                        "σᵢ(W₀ + (α/r)·BA)".into(),
+                    ],
+                    rows: (0..spectra.len())
+                        .map(|i| {
+                            vec![
+                                format!("{}", i + 1),
+                                value(spectra.w0[i]),
+                                value(spectra.update[i]),
+                                value(spectra.merged[i]),
+                            ]
+                        })
+                        .collect(),
+                }))
                 .collect()
         }
         "maths" => {

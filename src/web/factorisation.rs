@@ -1,21 +1,36 @@
-//! Paints the "LoRA factorisation" figure and answers a reader pointing at or focusing a cell.
+//! Paints the "LoRA factorisation" figure and answers a reader pointing at or focusing a cell of a
+//! heatmap or an index of the spectrum chart.
 
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Event, HtmlElement, KeyboardEvent, MouseEvent};
+use web_sys::{
+    Document, Element, Event, HtmlCanvasElement, HtmlElement, KeyboardEvent, MouseEvent,
+};
 
 use super::dom::{by_id, listen, typed_by_id};
-use super::paint::{cell_size, ColourBar, Heatmap};
+use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
 use super::App;
 use crate::figures::factorisation::{FactorisationFigure, MatrixId};
+use crate::render::charts::{factorisation_spectra_chart, IndexAxis, Theme};
 use crate::render::heatmap::heatmap_rgba;
 use crate::state::FactorisationState;
 
 /// Cells are drawn at least this many CSS pixels wide, at most this many.
 const CELL_RANGE: (f64, f64) = (3.0, 36.0);
-/// Horizontal room taken by the operators and gaps between the five heatmaps, in CSS pixels.
+/// Horizontal room taken by the operators and gaps between the five heatmaps in one row, in CSS
+/// pixels.
 const OPERATOR_ROOM: f64 = 240.0;
+/// Below this container width, in CSS pixels, the heatmaps stack: W₀, then B × A, then ΔW, then
+/// the merged weight, each row using the whole width.
+const STACK_BELOW: f64 = 600.0;
+/// Horizontal room taken by the operator and gaps in the widest stacked row, B × A.
+const STACKED_OPERATOR_ROOM: f64 = 56.0;
+/// Height of the spectrum chart, in CSS pixels.
+const SPECTRUM_HEIGHT: f64 = 300.0;
+/// What the spectrum's read-out says when nothing is pointed at.
+const SPECTRUM_PROMPT: &str =
+    "Point at the chart, or focus it with Tab and use the arrow keys, to read the singular values at an index.";
 
 /// The figure's elements and what it last drew.
 pub struct FactorisationView {
@@ -32,6 +47,21 @@ pub struct FactorisationView {
     container_width: f64,
     cell_css: f64,
     cursor: Option<(MatrixId, usize, usize)>,
+    spectrum: SpectrumChart,
+}
+
+/// The spectrum chart under the heatmaps and what it last drew.
+struct SpectrumChart {
+    canvas: HtmlCanvasElement,
+    report: Element,
+    caption: Element,
+    /// The chart's width in CSS pixels, measured on mount and on resize only.
+    width: f64,
+    theme: Theme,
+    /// How the last drawing maps pointer positions to indices.
+    axis: Option<IndexAxis>,
+    /// The 0-based index the reader points at or has moved to with the keyboard.
+    pointed: Option<usize>,
 }
 
 impl FactorisationView {
@@ -56,11 +86,21 @@ impl FactorisationView {
             container_width: 0.0,
             cell_css: CELL_RANGE.1,
             cursor: None,
+            spectrum: SpectrumChart {
+                canvas: typed_by_id(doc, "f-spectrum-chart")?,
+                report: by_id(doc, "f-spectrum-report")?,
+                caption: by_id(doc, "f-spectrum-caption")?,
+                width: 0.0,
+                theme: Theme::light(),
+                axis: None,
+                pointed: None,
+            },
         })
     }
 
-    /// Listens for pointing and keyboard focus on every heatmap.
+    /// Listens for pointing and keyboard focus on every heatmap and on the spectrum chart.
     pub fn bind(app: &Rc<App>) -> Result<(), JsValue> {
+        Self::bind_spectrum(app)?;
         for id in MatrixId::ALL {
             let canvas = app.factorisation.borrow().heatmaps[id as usize]
                 .canvas
@@ -124,16 +164,81 @@ impl FactorisationView {
         Ok(())
     }
 
+    /// Listens for pointing and the arrow keys on the spectrum chart.
+    fn bind_spectrum(app: &Rc<App>) -> Result<(), JsValue> {
+        let canvas = app.factorisation.borrow().spectrum.canvas.clone();
+        let on_move = Rc::clone(app);
+        listen(&canvas, "mousemove", move |event: Event| {
+            if let Some(mouse) = event.dyn_ref::<MouseEvent>() {
+                let mut view = on_move.factorisation.borrow_mut();
+                let idx = view
+                    .spectrum
+                    .axis
+                    .as_ref()
+                    .and_then(|axis| axis.index_at(mouse.offset_x()));
+                if idx.is_some() {
+                    view.point_at_index(idx);
+                }
+            }
+        })?;
+        for leaving in ["mouseleave", "blur"] {
+            let on_leave = Rc::clone(app);
+            listen(&canvas, leaving, move |_| {
+                on_leave.factorisation.borrow_mut().point_at_index(None)
+            })?;
+        }
+        let on_focus = Rc::clone(app);
+        listen(&canvas, "focus", move |_| {
+            on_focus.factorisation.borrow_mut().point_at_index(Some(0))
+        })?;
+        let on_key = Rc::clone(app);
+        listen(&canvas, "keydown", move |event: Event| {
+            let Some(key) = event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key) else {
+                return;
+            };
+            let mut view = on_key.factorisation.borrow_mut();
+            let len = view.figure.as_ref().map_or(0, |f| f.spectra.len());
+            let last = len.saturating_sub(1);
+            let current = view.spectrum.pointed.unwrap_or(0);
+            let target = match key.as_str() {
+                "ArrowLeft" | "ArrowDown" => current.saturating_sub(1),
+                "ArrowRight" | "ArrowUp" => (current + 1).min(last),
+                "Home" => 0,
+                "End" => last,
+                _ => return,
+            };
+            event.prevent_default();
+            view.point_at_index(Some(target));
+        })?;
+        Ok(())
+    }
+
     /// Measures the space the figure may use; call on mount and when the window resizes.
     pub fn measure(&mut self) {
         self.container_width = f64::from(self.container.client_width());
+        self.spectrum.width = f64::from(self.spectrum.canvas.client_width());
     }
 
-    /// Recomputes the figure for `state` and paints it.
-    pub fn render(&mut self, state: &FactorisationState) -> Result<(), JsValue> {
-        let figure = FactorisationFigure::new(state);
-        let available = self.container_width - OPERATOR_ROOM;
-        let columns = f64::from(4 * state.k + state.r);
+    /// Recomputes the figure for `state` and paints it, its chart in `theme`'s colours.
+    pub fn render(&mut self, state: &FactorisationState, theme: &Theme) -> Result<(), JsValue> {
+        // W₀'s spectrum depends on d, k and the seed only: moving r or α reuses it.
+        let known = self.figure.as_ref().and_then(|f| f.w0_spectrum_for(state));
+        let figure = FactorisationFigure::with_w0_spectrum(state, known);
+        let stacked = self.container_width < STACK_BELOW;
+        self.container
+            .class_list()
+            .toggle_with_force("stacked", stacked)?;
+        let (available, columns) = if stacked {
+            (
+                self.container_width - STACKED_OPERATOR_ROOM,
+                f64::from(state.k + state.r),
+            )
+        } else {
+            (
+                self.container_width - OPERATOR_ROOM,
+                f64::from(4 * state.k + state.r),
+            )
+        };
         // A whole number of device pixels a cell keeps every cell the same size on screen.
         self.cell_css = cell_size(available, columns, CELL_RANGE)?;
         for id in MatrixId::ALL {
@@ -159,13 +264,64 @@ impl FactorisationView {
             element.set_text_content(Some(&line));
         }
         self.caption.set_text_content(Some(&figure.caption()));
-        // Keep the pointed cell if it still exists; its value has changed, so re-report it.
+        self.spectrum
+            .caption
+            .set_text_content(Some(&figure.spectra.caption(state.r)));
+        self.spectrum
+            .canvas
+            .set_attribute("aria-label", &figure.spectra.description())?;
+        // Keep the pointed cell and index if they still exist; their values have changed, so
+        // re-report them.
         let cursor = self
             .cursor
             .filter(|&(id, row, col)| figure.cell_report(id, row, col).is_some());
+        let pointed = self
+            .spectrum
+            .pointed
+            .filter(|&idx| idx < figure.spectra.len());
         self.figure = Some(figure);
         self.point_at(cursor);
+        self.spectrum.theme = *theme;
+        self.point_at_index(pointed);
         Ok(())
+    }
+
+    /// Redraws the spectrum chart in `theme`'s colours; nothing else of the figure has colours
+    /// that follow the theme.
+    pub fn restyle(&mut self, theme: &Theme) {
+        self.spectrum.theme = *theme;
+        self.point_at_index(self.spectrum.pointed);
+    }
+
+    /// Marks index `pointed` (or none) on the spectrum chart, redraws it and reports its values.
+    fn point_at_index(&mut self, pointed: Option<usize>) {
+        let Some(figure) = &self.figure else { return };
+        let chart = &mut self.spectrum;
+        chart.pointed = pointed;
+        let spectra = &figure.spectra;
+        let report = pointed
+            .and_then(|idx| spectra.point_report(idx))
+            .unwrap_or_else(|| SPECTRUM_PROMPT.to_string());
+        chart.report.set_text_content(Some(&report));
+        let mut axis = None;
+        let painted = paint_chart(&chart.canvas, chart.width, SPECTRUM_HEIGHT, |area| {
+            axis = Some(factorisation_spectra_chart(
+                area,
+                &spectra.w0,
+                &spectra.update,
+                &spectra.merged,
+                pointed,
+                &chart.theme,
+            )?);
+            Ok(())
+        });
+        chart.axis = axis;
+        if let Err(err) = painted {
+            super::dom::show_error(&format!(
+                "The spectrum chart could not be drawn: {}",
+                super::dom::describe(&err)
+            ));
+        }
     }
 
     /// Reports on cell `cursor` (or clears the report) and marks its highlights on the heatmaps.

@@ -319,6 +319,9 @@ impl App {
             for charted in [SectionId::Cost, SectionId::Rank, SectionId::Intrinsic] {
                 self.render(charted);
             }
+            self.factorisation
+                .borrow_mut()
+                .restyle(&self.chart_theme.get());
             return;
         }
         let state = self.state.borrow();
@@ -326,9 +329,10 @@ impl App {
         let result = match section {
             SectionId::Page => Ok(()),
             SectionId::Cost => self.cost.borrow_mut().render(&state.cost, &theme),
-            SectionId::Factorisation => {
-                self.factorisation.borrow_mut().render(&state.factorisation)
-            }
+            SectionId::Factorisation => self
+                .factorisation
+                .borrow_mut()
+                .render(&state.factorisation, &theme),
             SectionId::Maths => self.maths.borrow_mut().render(&state.maths),
             SectionId::Rank => self.rank.borrow_mut().render(&state.rank, &theme),
             SectionId::Intrinsic => self.intrinsic.borrow_mut().render(&state.intrinsic, &theme),

@@ -297,3 +297,122 @@ fn every_chart_draws_on_a_phone_sized_area() {
         assert_eq!(result, Ok(()));
     }
 }
+
+mod factorisation_spectra {
+    use super::*;
+    use lora_explorer::figures::factorisation::FactorisationFigure;
+    use lora_explorer::render::charts::{factorisation_spectra_chart, IndexAxis};
+    use lora_explorer::state::FactorisationState;
+
+    fn draw(state: &FactorisationState, pointed: Option<usize>, expected: &[&str]) -> IndexAxis {
+        let figure = FactorisationFigure::new(state);
+        let s = &figure.spectra;
+        let mut axis = None;
+        check(
+            |area| {
+                axis = Some(factorisation_spectra_chart(
+                    area,
+                    &s.w0,
+                    &s.update,
+                    &s.merged,
+                    pointed,
+                    &Theme::light(),
+                )?);
+                Ok(())
+            },
+            expected,
+        );
+        axis.unwrap()
+    }
+
+    #[test]
+    fn draws_three_spectra_with_the_updates_rank_and_a_zero_row() {
+        let mut state = FactorisationState::figure();
+        (state.d, state.k, state.r) = (16, 12, 3);
+        let axis = draw(
+            &state,
+            Some(4),
+            &[
+                "W₀",
+                "update (α/r)·BA",
+                "W₀ + (α/r)·BA",
+                "3 non-zero",
+                "\n0\n",
+            ],
+        );
+        assert_eq!(axis.len, 12);
+        assert!(axis.x_pixels.end - axis.x_pixels.start > 400);
+        // At initialisation nothing is non-zero, so there is no rank marker.
+        state.at_init = true;
+        let figure = FactorisationFigure::new(&state);
+        let s = &figure.spectra;
+        let (result, svg) = render((800, 400), |area| {
+            factorisation_spectra_chart(area, &s.w0, &s.update, &s.merged, None, &Theme::dark())
+                .map(|_| ())
+        });
+        assert_eq!(result, Ok(()));
+        assert!(!svg.contains("non-zero"));
+        // Full rank: no marker either, and a compact phone layout still draws.
+        (state.d, state.k, state.r, state.at_init) = (64, 64, 64, false);
+        let figure = FactorisationFigure::new(&state);
+        let s = &figure.spectra;
+        let (result, svg) = render((320, 300), |area| {
+            factorisation_spectra_chart(
+                area,
+                &s.w0,
+                &s.update,
+                &s.merged,
+                Some(63),
+                &Theme::light(),
+            )
+            .map(|_| ())
+        });
+        assert_eq!(result, Ok(()));
+        assert!(!svg.contains("non-zero"));
+    }
+
+    #[test]
+    fn nothing_to_plot_gives_a_message() {
+        let (result, svg) = render((800, 400), |area| {
+            factorisation_spectra_chart(
+                area,
+                &[0.0; 3],
+                &[0.0; 3],
+                &[0.0; 3],
+                None,
+                &Theme::light(),
+            )
+            .map(|_| ())
+        });
+        assert_eq!(result, Ok(()));
+        assert!(svg.contains("No non-zero singular values"));
+    }
+
+    #[test]
+    fn a_pointer_maps_to_the_index_whose_slice_it_is_in() {
+        let axis = IndexAxis {
+            x_pixels: 100..500,
+            len: 4,
+        };
+        let cases = [
+            (99, None),
+            (100, Some(0)),
+            (199, Some(0)),
+            (200, Some(1)),
+            (450, Some(3)),
+            (499, Some(3)),
+            (500, None),
+        ];
+        for (x, expected) in cases {
+            assert_eq!(axis.index_at(x), expected, "x = {x}");
+        }
+        assert_eq!(
+            IndexAxis {
+                x_pixels: 0..0,
+                len: 0
+            }
+            .index_at(0),
+            None
+        );
+    }
+}

@@ -34,8 +34,25 @@ fn the_factorisation_figure_offers_its_five_matrices() {
             "lora-explorer-B-6x2.csv",
             "lora-explorer-A-2x4.csv",
             "lora-explorer-deltaW-6x4.csv",
-            "lora-explorer-W0-plus-scaled-BA-6x4.csv"
+            "lora-explorer-W0-plus-scaled-BA-6x4.csv",
+            "lora-explorer-singular-values-W0-update-merged-4.csv"
         ]
+    );
+    // The spectra file: one row an index, W₀'s, the update's and the merged σ, exact to 17 digits.
+    let rows: Vec<Vec<f64>> = files[5]
+        .text
+        .lines()
+        .map(|line| line.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let spectra = FactorisationFigure::new(&state.factorisation).spectra;
+    assert_eq!(rows.len(), 4);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row, &[spectra.w0[i], spectra.update[i], spectra.merged[i]]);
+    }
+    assert_eq!(
+        (rows[2][1], rows[3][1]),
+        (0.0, 0.0),
+        "rank 2: the update's σ₃ and σ₄ are zero"
     );
     let figure = FactorisationFigure::new(&state.factorisation);
     assert_eq!(files[1].text, matrix_csv(figure.matrix(MatrixId::B)));

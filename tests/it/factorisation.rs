@@ -175,3 +175,206 @@ fn labels_carry_names_and_shapes() {
     assert_eq!(figure.label(MatrixId::A), "A · 3×9");
     assert_eq!(figure.label(MatrixId::Merged), "W₀ + (α/r)·BA · 12×9");
 }
+
+// The spectrum chart's numbers: the update's rank, Weyl's inequality and the caption.
+
+use lora_explorer::figures::factorisation::{Spectra, ZERO_TOLERANCE};
+use lora_explorer::math::svd::singular_values;
+
+/// A state of the figure: d×k at rank r, α, seed, trained or at initialisation.
+fn figure_at(d: u32, k: u32, r: u32, alpha: f64, seed: u32, at_init: bool) -> FactorisationFigure {
+    let mut state = sized(d, k, r);
+    (state.alpha, state.seed, state.at_init) = (alpha, seed, at_init);
+    FactorisationFigure::new(&state)
+}
+
+/// Checks Weyl's inequality on one figure: no singular value moves by more than σ₁ of the update.
+fn check_weyl(figure: &FactorisationFigure) {
+    let spectra = &figure.spectra;
+    let bound = spectra.weyl_bound();
+    // Round-off in two decompositions, each backward stable to a few ε·σ₁.
+    let slack = 1e-12 * (1.0 + spectra.w0[0].max(spectra.merged[0]));
+    for (i, (before, after)) in spectra.w0.iter().zip(&spectra.merged).enumerate() {
+        assert!(
+            (after - before).abs() <= bound + slack,
+            "{:?}: σ{} moved {} > bound {bound}",
+            figure.state,
+            i + 1,
+            (after - before).abs()
+        );
+    }
+    assert!(spectra.largest_move().0 <= bound + slack);
+}
+
+#[test]
+fn the_update_has_exactly_r_nonzero_singular_values() {
+    for (d, k, r) in [
+        (4, 4, 2),
+        (2, 2, 2),
+        (64, 64, 1),
+        (64, 64, 64),
+        (64, 8, 8),
+        (8, 64, 5),
+        (33, 17, 16),
+    ] {
+        for seed in [0, 42, 999] {
+            let figure = figure_at(d, k, r, 2.0, seed, false);
+            let spectra = &figure.spectra;
+            let expected = r.min(d).min(k) as usize;
+            assert_eq!(spectra.len(), d.min(k) as usize);
+            assert_eq!(spectra.update_rank(), expected, "{d}×{k} r={r} seed={seed}");
+            // The others are exactly zero, not round-off.
+            assert!(spectra.update[expected..].iter().all(|&s| s == 0.0));
+            // Independently of the figure's own cut: the raw SVD of ΔW has r values above the
+            // tolerance and the rest far below it.
+            let raw = singular_values(&figure.matrices.delta);
+            let above = raw.iter().filter(|&&s| s > ZERO_TOLERANCE * raw[0]).count();
+            assert_eq!(above, expected, "{d}×{k} r={r} seed={seed}");
+            assert!(raw[expected..].iter().all(|&s| s < 1e-13 * raw[0]));
+            assert!(raw[expected - 1] > 1e-6 * raw[0]);
+        }
+    }
+}
+
+#[test]
+fn at_initialisation_the_update_has_no_direction_and_the_spectrum_stays() {
+    for (d, k, r) in [(4, 4, 2), (64, 48, 8), (2, 64, 2)] {
+        let figure = figure_at(d, k, r, 64.0, 7, true);
+        let spectra = &figure.spectra;
+        assert_eq!(spectra.update_rank(), 0);
+        assert!(spectra.update.iter().all(|&s| s == 0.0));
+        assert_eq!(spectra.weyl_bound(), 0.0);
+        assert_eq!(spectra.merged, spectra.w0, "W₀ + 0 is W₀ exactly");
+        assert_eq!(spectra.largest_move().0, 0.0);
+        let caption = spectra.caption(r);
+        assert!(
+            caption.contains("no direction at all") && caption.contains("largest move 0"),
+            "{caption}"
+        );
+    }
+}
+
+#[test]
+fn weyls_inequality_holds_at_the_corners() {
+    for (d, k) in [(2, 2), (2, 64), (64, 2), (64, 64), (17, 31)] {
+        for r in [1, d.min(k)] {
+            for alpha in [1.0, 64.0] {
+                check_weyl(&figure_at(d, k, r, alpha, 42, false));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn weyls_inequality_holds(
+        d in 2u32..=40,
+        k in 2u32..=40,
+        r in 1u32..=40,
+        alpha in 1u32..=64,
+        seed in 0u32..1000,
+    ) {
+        let r = r.min(d).min(k);
+        check_weyl(&figure_at(d, k, r, f64::from(alpha), seed, false));
+    }
+}
+
+#[test]
+fn the_spectrum_caption_follows_its_numbers() {
+    // Full rank: every singular value of the update is non-zero.
+    let full = figure_at(4, 4, 4, 2.0, 42, false).spectra;
+    let caption = full.caption(4);
+    assert!(
+        caption.starts_with("The update (α/r)·BA has 4 directions: all 4 of its"),
+        "{caption}"
+    );
+    // One direction, in the singular.
+    let one = figure_at(8, 6, 1, 2.0, 42, false).spectra;
+    let caption = one.caption(1);
+    assert!(
+        caption.contains(
+            "has 1 direction: 1 of its 6 singular values are non-zero and the other 5 are zero"
+        ),
+        "{caption}"
+    );
+    assert!(caption.contains("10⁻¹⁰ × σ₁ of the update"), "{caption}");
+    // A very large α: the move nears the bound and is still printed at or below it.
+    for (d, k, r) in [(4, 4, 1), (64, 64, 1), (64, 64, 64)] {
+        let spectra = figure_at(d, k, r, 64.0, 3, false).spectra;
+        let caption = spectra.caption(r);
+        let (moved, _) = spectra.largest_move();
+        let printed = |x: f64| lora_explorer::format::significant(x, 4);
+        assert!(
+            caption.contains(&format!("by at most {}", printed(moved))),
+            "{caption}"
+        );
+        assert!(
+            caption.contains(&format!(
+                "σ₁ of the update, {}.",
+                printed(spectra.weyl_bound())
+            )),
+            "{caption}"
+        );
+        let parse = |s: String| s.replace('−', "-").parse::<f64>().unwrap();
+        assert!(parse(printed(moved)) <= parse(printed(spectra.weyl_bound())));
+    }
+}
+
+#[test]
+fn a_pointed_index_reads_values_that_add_up_as_printed() {
+    let spectra = figure_at(6, 5, 2, 16.0, 42, false).spectra;
+    for idx in 0..spectra.len() {
+        let report = spectra.point_report(idx).unwrap();
+        // "σᵢ: W₀ a, merged b, moved by c; …": c is |b − a| exactly as printed.
+        let numbers: Vec<f64> = report
+            .split([' ', ',', ';'])
+            .filter_map(|w| w.replace('−', "-").parse::<f64>().ok())
+            .collect();
+        let (w0, merged, moved) = (numbers[0], numbers[1], numbers[2]);
+        assert!(((merged - w0).abs() - moved).abs() < 1e-9, "{report}");
+        if idx >= 2 {
+            assert!(
+                report.contains("update (α/r)·BA 0 (below the tolerance)"),
+                "{report}"
+            );
+        }
+    }
+    assert_eq!(spectra.point_report(spectra.len()), None);
+}
+
+#[test]
+fn w0s_spectrum_is_reused_only_for_the_same_w0() {
+    let base = sized(16, 12, 4);
+    let figure = FactorisationFigure::new(&base);
+    let mut other_rank = base.clone();
+    other_rank.r = 2;
+    let known = figure.w0_spectrum_for(&other_rank);
+    assert_eq!(known.as_deref(), Some(figure.spectra.w0.as_slice()));
+    let reused = FactorisationFigure::with_w0_spectrum(&other_rank, known);
+    assert_eq!(
+        reused.spectra,
+        FactorisationFigure::new(&other_rank).spectra
+    );
+    let mut other_seed = base.clone();
+    other_seed.seed += 1;
+    assert_eq!(figure.w0_spectrum_for(&other_seed), None);
+    let mut other_size = base;
+    other_size.d = 15;
+    assert_eq!(figure.w0_spectrum_for(&other_size), None);
+    // A wrong-length spectrum handed in is ignored, never trusted.
+    let fresh = FactorisationFigure::with_w0_spectrum(&other_size, Some(vec![1.0; 3]));
+    assert_eq!(fresh.spectra.w0.len(), 12);
+}
+
+#[test]
+fn spectra_of_a_figure_match_a_direct_computation() {
+    let figure = figure_at(12, 9, 3, 8.0, 5, false);
+    let direct = Spectra::new(&figure.matrices, None);
+    assert_eq!(direct, figure.spectra);
+    let scaled = singular_values(&(&figure.matrices.delta * figure.matrices.scale));
+    for (a, b) in direct.update.iter().zip(&scaled).take(3) {
+        assert!((a - b).abs() <= 1e-12 * scaled[0]);
+    }
+}

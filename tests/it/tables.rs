@@ -34,7 +34,19 @@ fn a_large_matrix_is_downsampled_and_says_so() {
 #[test]
 fn every_canvas_figure_has_its_tables() {
     let state = PageState::default();
-    assert_eq!(data_tables("factorisation", &state, None).len(), 5);
+    let factorisation = data_tables("factorisation", &state, None);
+    assert_eq!(factorisation.len(), 6);
+    // The default 4×4 at rank 2: four singular values of each, the update's last two zero.
+    let spectra = &factorisation[5];
+    assert!(spectra
+        .caption
+        .starts_with("Singular values, all 4 of each"));
+    assert_eq!(spectra.rows.len(), 4);
+    assert_eq!(
+        (spectra.rows[2][2].as_str(), spectra.rows[3][2].as_str()),
+        ("0", "0")
+    );
+    assert_ne!(spectra.rows[1][2], "0");
     assert_eq!(data_tables("memory", &state, None)[0].rows.len(), 4);
     let rank = &data_tables("rank", &state, None)[0];
     assert!(rank

@@ -17,6 +17,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod spectra;
+
+pub use spectra::{factorisation_spectra_chart, IndexAxis};
+
 use crate::format;
 use crate::math::memory::{full_finetune_bytes, lora_finetune_bytes, Counting, ModelSpec};
 
@@ -33,6 +37,8 @@ pub struct Theme {
     pub primary: RGBColor,
     /// Full fine-tuning's series, and reference lines.
     pub secondary: RGBColor,
+    /// A third series, beside the primary and secondary ones.
+    pub tertiary: RGBColor,
     /// The point or line the reader chose.
     pub highlight: RGBColor,
     /// A CSS font family.
@@ -48,6 +54,7 @@ impl Theme {
             grid: RGBColor(0xe1, 0xe4, 0xe8),
             primary: RGBColor(0x00, 0x72, 0xb2),
             secondary: RGBColor(0xd5, 0x5e, 0x00),
+            tertiary: RGBColor(0x00, 0x9e, 0x73),
             highlight: RGBColor(0xe6, 0x9f, 0x00),
             font_family: "sans-serif",
         }
@@ -62,6 +69,7 @@ impl Theme {
             grid: RGBColor(0x33, 0x39, 0x41),
             primary: RGBColor(0x56, 0xb4, 0xe9),
             secondary: RGBColor(0xd5, 0x5e, 0x00),
+            tertiary: RGBColor(0x00, 0x9e, 0x73),
             highlight: RGBColor(0xf0, 0xe4, 0x42),
             font_family: "sans-serif",
         }
@@ -477,22 +485,8 @@ fn decade_tick(value: f64) -> String {
     match exp {
         -3..=-1 => format!("{:.*}", (-exp) as usize, value),
         0..=3 => format::thousands(10u64.pow(exp as u32)),
-        _ => format!("10{}", superscript(exp)),
+        _ => format::power_of_ten(exp),
     }
-}
-
-/// An integer in superscript digits, with a superscript minus: −16 → "⁻¹⁶".
-fn superscript(n: i32) -> String {
-    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    let mut out = String::new();
-    if n < 0 {
-        out.push('⁻');
-    }
-    for ch in n.unsigned_abs().to_string().chars() {
-        let idx = ch.to_digit(10).unwrap_or(0) as usize;
-        out.push(DIGITS.get(idx).copied().unwrap_or('⁰'));
-    }
-    out
 }
 
 /// A reduction factor: "64×" from 10 up, "5.3×" or "0.5×" below.
