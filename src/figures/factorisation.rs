@@ -184,9 +184,10 @@ impl FactorisationFigure {
         );
         if self.state.at_init {
             format!(
-                "At initialisation, as in the LoRA paper and Hugging Face PEFT: B = 0 and A is drawn from \
-                 U(−1/√k, 1/√k). So ΔW = BA = 0 and W₀ + (α/r)·BA = W₀ exactly: training starts from the \
-                 pretrained model, and because A ≠ 0 the gradient still reaches B on the first step. \
+                "At initialisation B = 0, as in the LoRA paper and in Hugging Face PEFT. A is drawn from \
+                 U(−1/√k, 1/√k), PEFT's default (Kaiming-uniform with a = √5); the LoRA paper draws A from \
+                 a Gaussian instead. Either way ΔW = BA = 0 and W₀ + (α/r)·BA = W₀ exactly: training starts \
+                 from the pretrained model, and because A ≠ 0 the gradient still reaches B on the first step. \
                  W₀ is drawn from N(0, 1). {scale}"
             )
         } else {
@@ -225,27 +226,36 @@ impl FactorisationFigure {
             let (b, a) = (&self.matrices.b, &self.matrices.a);
             let r = b.ncols();
             lines.push(format!(
-                "ΔW[{i}, {j}] = Σₗ B[{i}, l]·A[l, {j}], l = 1…{r}:",
+                "ΔW[{i}, {j}] = Σₗ B[{i}, l]·A[l, {j}], l = 1…{r}, with B and A to 3 decimals:",
                 i = row + 1,
                 j = col + 1
             ));
+            // Factors rounded to 3 decimals multiply exactly into 6, so every printed product and
+            // the printed sum are the arithmetic of the printed numbers.
+            let thousandths = |x: f64| (x * 1e3).round() as i64;
+            let millionths = |units: i64| signed(units as f64 / 1e6, 6);
+            let mut sum = 0i64;
             for l in 0..r {
-                let (bv, av) = (b[(row, l)], a[(l, col)]);
+                let (bv, av) = (thousandths(b[(row, l)]), thousandths(a[(l, col)]));
+                sum += bv * av;
                 lines.push(format!(
                     "l = {}: {} × {} = {}",
                     l + 1,
-                    signed(bv, 3),
-                    signed(av, 3),
-                    signed(bv * av, 4)
+                    signed(bv as f64 / 1e3, 3),
+                    bracketed(signed(av as f64 / 1e3, 3)),
+                    millionths(bv * av)
                 ));
             }
             let delta = self.matrices.delta[(row, col)];
-            lines.push(format!(
-                "Sum: ΔW[{}, {}] = {}",
-                row + 1,
-                col + 1,
-                signed(delta, 4)
-            ));
+            lines.push(format!("Sum of the printed terms: {}", millionths(sum)));
+            if (delta * 1e6).round() as i64 != sum {
+                lines.push(format!(
+                    "From the unrounded factors: ΔW[{}, {}] = {}",
+                    row + 1,
+                    col + 1,
+                    signed(delta, 4)
+                ));
+            }
             if id == MatrixId::Merged {
                 lines.push(format!(
                     "W₀ + (α/r)·ΔW = {} + {} × {} = {}",
@@ -275,6 +285,15 @@ impl FactorisationFigure {
             lines,
             highlights,
         })
+    }
+}
+
+/// A negative number in brackets, as a factor after "×" is written: "(−0.25)".
+fn bracketed(text: String) -> String {
+    if text.starts_with('−') {
+        format!("({text})")
+    } else {
+        text
     }
 }
 

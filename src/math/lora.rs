@@ -40,7 +40,8 @@ impl ParamCounts {
 pub enum AdapterInit {
     /// As an adapter might look after training: every entry of B and A drawn from N(0, 0.5²).
     Trained,
-    /// As LoRA starts: B = 0 and A drawn from U(−1/√k, 1/√k), PEFT's Kaiming-uniform default.
+    /// As LoRA starts: B = 0 and A drawn from U(−1/√k, 1/√k), PEFT's Kaiming-uniform default (the
+    /// LoRA paper draws A from a Gaussian).
     AtInitialisation,
 }
 
@@ -57,9 +58,9 @@ const STREAM_A: u64 = 3;
 pub struct Factorisation {
     /// Frozen pretrained weight, d×k, entries N(0, 1).
     pub w0: DMatrix<f64>,
-    /// Trainable down-projection side, d×r.
+    /// Trainable up-projection, d×r: it maps the r-dimensional code back up to the layer's d outputs.
     pub b: DMatrix<f64>,
-    /// Trainable up-projection side, r×k.
+    /// Trainable down-projection, r×k: it projects the layer's k inputs down to r dimensions.
     pub a: DMatrix<f64>,
     /// ΔW = B·A, d×k, of rank at most r.
     pub delta: DMatrix<f64>,

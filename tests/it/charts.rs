@@ -322,7 +322,7 @@ mod factorisation_spectra {
             },
             expected,
         );
-        axis.unwrap()
+        axis.unwrap_or_else(|| panic!("the chart returned no axis"))
     }
 
     #[test]

@@ -128,8 +128,9 @@ fn the_figure_reports_a_cell_of_delta_term_by_term() {
     let report = figure
         .cell_report(MatrixId::Delta, 2, 1)
         .expect("the cell exists");
-    // One line introducing the sum, one a term, one for the total.
-    assert_eq!(report.lines.len(), 1 + 3 + 1);
+    // One line introducing the sum, one a term, one for the printed total, and the unrounded
+    // value when the printed factors' sum differs from it.
+    assert!((5..=6).contains(&report.lines.len()), "{:?}", report.lines);
     assert!(
         report.heading.starts_with("ΔW[3, 2] = "),
         "{}",
@@ -150,6 +151,53 @@ fn the_figure_reports_a_cell_of_delta_term_by_term() {
     assert_eq!((a.rows.clone(), a.cols.clone()), (0..3, 1..2));
     assert!(figure.cell_report(MatrixId::Delta, 5, 0).is_none());
     assert!(figure.cell_report(MatrixId::B, 0, 3).is_none());
+}
+
+/// A number as the page prints it: true minus sign, maybe in brackets.
+fn printed(text: &str) -> f64 {
+    text.trim_matches(|c| c == '(' || c == ')')
+        .replace('−', "-")
+        .parse()
+        .unwrap_or_else(|_| panic!("{text:?} is not a number"))
+}
+
+#[test]
+fn every_cell_report_adds_up_as_printed() {
+    for state in [FactorisationState::figure(), sized(8, 6, 4)] {
+        let figure = FactorisationFigure::new(&state);
+        let (d, k) = (state.d as usize, state.k as usize);
+        for (row, col) in (0..d).flat_map(|row| (0..k).map(move |col| (row, col))) {
+            let report = figure.cell_report(MatrixId::Delta, row, col).unwrap();
+            let mut sum = 0.0;
+            for line in report.lines.iter().filter(|l| l.starts_with("l = ")) {
+                // "l = 1: b × a = p": p is b·a exactly as printed.
+                let (_, terms) = line.split_once(": ").unwrap();
+                let (factors, product) = terms.split_once(" = ").unwrap();
+                let (b, a) = factors.split_once(" × ").unwrap();
+                let (b, a, product) = (printed(b), printed(a), printed(product));
+                assert!((b * a - product).abs() < 1e-12, "{line}");
+                sum += product;
+            }
+            let total = report
+                .lines
+                .iter()
+                .find_map(|l| l.strip_prefix("Sum of the printed terms: "))
+                .unwrap();
+            assert!((printed(total) - sum).abs() < 1e-12, "{:?}", report.lines);
+            // The unrounded value is given whenever the printed sum is not it.
+            let delta = figure.matrices.delta[(row, col)];
+            let unrounded_given = report
+                .lines
+                .iter()
+                .any(|l| l.starts_with("From the unrounded factors"));
+            assert_eq!(
+                unrounded_given,
+                (delta * 1e6).round() != (printed(total) * 1e6).round(),
+                "{:?}",
+                report.lines
+            );
+        }
+    }
 }
 
 #[test]
