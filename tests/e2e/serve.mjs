@@ -48,7 +48,8 @@ export async function serveDist({ root, prefix = '/course/lora/', headers = {} }
   };
 }
 
-/** Chromium's flags for this machine: headless, no sandbox as root, no background traffic. */
+/** Chromium's flags: headless, no sandbox (the tests may run as root), no background traffic, so the
+ * page's own requests are the only ones. */
 export const CHROMIUM = {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: [
