@@ -288,6 +288,22 @@ impl FactorisationFigure {
     }
 }
 
+/// The min(d, k) singular values of B·A (B d×r, A r×k), descending, from an r×r problem: with
+/// B = Q_B·R_B and Aᵀ = Q_A·R_A, B·A = Q_B·(R_B·R_Aᵀ)·Q_Aᵀ has the singular values of R_B·R_Aᵀ,
+/// and the remaining min(d, k) − r are exactly zero. Much cheaper than decomposing the d×k product
+/// when r is small.
+fn product_singular_values(b: &DMatrix<f64>, a: &DMatrix<f64>) -> Vec<f64> {
+    let n_values = b.nrows().min(a.ncols());
+    if b.ncols() > n_values {
+        return singular_values(&(b * a));
+    }
+    let r_b = b.clone().qr().r();
+    let r_a = a.transpose().qr().r();
+    let mut values = singular_values(&(r_b * r_a.transpose()));
+    values.resize(n_values, 0.0);
+    values
+}
+
 /// A negative number in brackets, as a factor after "×" is written: "(−0.25)".
 fn bracketed(text: String) -> String {
     if text.starts_with('−') {
@@ -336,7 +352,7 @@ impl Spectra {
             .filter(|values| values.len() == matrices.w0.nrows().min(matrices.w0.ncols()))
             .unwrap_or_else(|| singular_values(&matrices.w0));
         // σ(c·M) = c·σ(M) for c > 0: the scaled update needs no matrix of its own.
-        let mut update: Vec<f64> = singular_values(&matrices.delta)
+        let mut update: Vec<f64> = product_singular_values(&matrices.b, &matrices.a)
             .into_iter()
             .map(|s| s * matrices.scale.abs())
             .collect();
