@@ -5,7 +5,7 @@ use nalgebra::DMatrix;
 
 use crate::figures::factorisation::{FactorisationFigure, MatrixId};
 use crate::figures::maths::{VectorId, WorkedExample};
-use crate::figures::rank::RANKS;
+use crate::figures::rank::ranks;
 use crate::format::{bytes, ratio, signed, thousands};
 use crate::math::lora::ParamCounts;
 use crate::math::svd::{cumulative_energy, relative_tail_error};
@@ -113,15 +113,15 @@ pub fn data_tables(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) ->
         }
         "rank" => {
             let n = u64::from(state.rank.n);
-            let mut ranks: Vec<u64> = RANKS.to_vec();
-            if !ranks.contains(&u64::from(state.rank.rank)) {
-                ranks.push(u64::from(state.rank.rank));
-                ranks.sort_unstable();
+            let mut shown = ranks(n);
+            if !shown.contains(&u64::from(state.rank.rank)) {
+                shown.push(u64::from(state.rank.rank));
+                shown.sort_unstable();
             }
             vec![Table {
                 caption: format!("Trainable parameters of a {n}×{n} layer against rank"),
                 header: vec!["Rank".into(), "LoRA parameters".into(), "Full fine-tuning".into(), "Reduction".into()],
-                rows: ranks
+                rows: shown
                     .iter()
                     .map(|&r| {
                         let c = ParamCounts::new(n, n, r);

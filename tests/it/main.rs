@@ -8,6 +8,7 @@ mod factorisation;
 mod format;
 mod memory;
 mod permalink;
+mod rank;
 mod state;
 mod svd;
 mod tables;
