@@ -6,6 +6,7 @@ mod colormap;
 mod export;
 mod factorisation;
 mod format;
+mod intrinsic;
 mod memory;
 mod permalink;
 mod rank;
