@@ -327,12 +327,10 @@ impl WorkedExample {
                 signed(y[(0, 0)], 4)
             )
         } else {
-            format!(
-                "y₁ = (W₀x)₁ + (α/r)·(B(Ax))₁ = {} + {} × {} = {}.",
-                signed(self.vectors[VectorId::W0x as usize][(0, 0)], 4),
-                signed(self.matrices.scale, 3),
-                signed(self.vectors[VectorId::Bax as usize][(0, 0)], 4),
-                signed(y[(0, 0)], 4)
+            self.worked_sum(
+                self.vectors[VectorId::W0x as usize][(0, 0)],
+                self.vectors[VectorId::Bax as usize][(0, 0)],
+                y[(0, 0)],
             )
         };
         [
@@ -342,6 +340,46 @@ impl WorkedExample {
                  merging the adapter into W₀ after training changes nothing but rounding."
             ),
         ]
+    }
+
+    /// y₁ = (W₀x)₁ + (α/r)·(B(Ax))₁ written so that it adds up as printed: both terms to four
+    /// decimals, α/r exactly (a decimal when it has one, else a fraction), and the sum of the printed
+    /// terms, marked "≈" and said to be rounded when it needs more than four decimals. When the
+    /// unrounded terms round to another y₁, that is said too.
+    fn worked_sum(&self, base: f64, adapter: f64, y: f64) -> String {
+        const PLACES: i64 = 10_000;
+        let units = |x: f64| (x * PLACES as f64).round() as i64;
+        let text = |units: i64| signed(units as f64 / PLACES as f64, 4);
+        // α is a whole number (its slider's step is 1), so α/r is the fraction α/r in lowest terms.
+        let (num, den) = lowest_terms(self.state.alpha.round() as i64, i64::from(self.state.r));
+        let (base_units, adapter_units) = (units(base), units(adapter));
+        // The printed terms' sum in units of 10⁻⁴, as a fraction over `den`.
+        let exact = base_units * den + num * adapter_units;
+        let sum_units = (2 * exact + exact.signum() * den) / (2 * den);
+        let rounded = exact % den != 0;
+        // A negative factor goes in brackets: "0.5 × (−1.2)".
+        let factor = match adapter_units {
+            u if u < 0 => format!("({})", text(u)),
+            u => text(u),
+        };
+        let mut line = format!(
+            "y₁ = (W₀x)₁ + (α/r)·(B(Ax))₁ = {} + {} × {factor} {} {}",
+            text(base_units),
+            scale_text(num, den),
+            if rounded { "≈" } else { "=" },
+            text(sum_units),
+        );
+        if rounded {
+            line.push_str(", rounded to four decimals");
+        }
+        line.push('.');
+        if units(y) != sum_units {
+            line.push_str(&format!(
+                " From the unrounded terms, y₁ = {}.",
+                text(units(y))
+            ));
+        }
+        line
     }
 
     /// The caption.
@@ -358,5 +396,50 @@ impl WorkedExample {
             },
             100.0 * 65_536.0 / 16_777_216.0
         )
+    }
+}
+
+/// The fraction num/den in lowest terms, with a positive denominator (1 for a zero denominator).
+fn lowest_terms(num: i64, den: i64) -> (i64, i64) {
+    let (mut a, mut b) = (num.abs(), den.abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let divisor = a.max(1);
+    let sign = if den < 0 { -1 } else { 1 };
+    (sign * num / divisor, (den.abs() / divisor).max(1))
+}
+
+/// num/den (in lowest terms) written exactly: as a decimal when it has a finite one (5/16 →
+/// "0.3125", 3/1 → "3"), else as a fraction in brackets ("(1/3)").
+fn scale_text(num: i64, den: i64) -> String {
+    let mut rest = den;
+    let mut places = 0;
+    let mut scaled = num;
+    // num/den has a finite decimal exactly when den is 2^a·5^b: multiply up to a whole number.
+    while rest != 1 && places < 18 {
+        if rest % 10 == 0 {
+            rest /= 10;
+        } else if rest % 2 == 0 {
+            rest /= 2;
+            scaled *= 5;
+        } else if rest % 5 == 0 {
+            rest /= 5;
+            scaled *= 2;
+        } else {
+            break;
+        }
+        places += 1;
+    }
+    if rest != 1 {
+        return format!("({num}/{den})");
+    }
+    let digits = format!("{:0>width$}", scaled.abs(), width = places + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - places);
+    let sign = if scaled < 0 { "−" } else { "" };
+    if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
     }
 }

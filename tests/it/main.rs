@@ -7,6 +7,7 @@ mod export;
 mod factorisation;
 mod format;
 mod intrinsic;
+mod maths;
 mod memory;
 mod permalink;
 mod rank;
