@@ -6,7 +6,7 @@ use nalgebra::DMatrix;
 use crate::figures::factorisation::{FactorisationFigure, MatrixId};
 use crate::figures::maths::{VectorId, WorkedExample};
 use crate::figures::rank::ranks;
-use crate::format::{bytes, ratio, signed, thousands};
+use crate::format::{bytes, bytes_to, ratio, signed, thousands};
 use crate::math::lora::ParamCounts;
 use crate::math::svd::{cumulative_energy, relative_tail_error};
 use crate::state::PageState;
@@ -73,10 +73,20 @@ pub fn data_tables(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) ->
             let bars = crate::figures::cost::memory_bars(&state.cost);
             vec![Table {
                 caption: "Training memory by model".to_string(),
-                header: vec!["Model".into(), "Full fine-tuning".into(), "LoRA".into()],
+                header: vec![
+                    "Model".into(),
+                    "Full fine-tuning".into(),
+                    "LoRA".into(),
+                    "Measured in the LoRA paper".into(),
+                ],
                 rows: bars
                     .iter()
-                    .map(|b| vec![b.label.clone(), bytes(b.full_bytes), bytes(b.lora_bytes)])
+                    .map(|b| {
+                        let measured = b.measured.map_or("not measured".to_string(), |m| {
+                            format!("{} full, {} with LoRA", bytes_to(m.full_bytes, 2), bytes_to(m.lora_bytes, 2))
+                        });
+                        vec![b.label.clone(), bytes(b.full_bytes), bytes(b.lora_bytes), measured]
+                    })
                     .collect(),
             }]
         }
