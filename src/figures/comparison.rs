@@ -1,7 +1,7 @@
 //! "LoRA against full fine-tuning": the notebook's eight-row table, with the rows that can be numbers
 //! computed for a chosen model and rank, and the others said with their conditions.
 
-use crate::format::{bytes, count_sig};
+use crate::format::{bytes, bytes_to, count_sig};
 use crate::math::memory::{
     full_finetune_bytes, lora_adapter_params, lora_finetune_bytes, storage_per_task_bytes,
     trainable_fraction, Counting, ModelSpec, MODELS,
@@ -40,7 +40,7 @@ pub fn rows(state: &ComparisonState) -> Vec<Row> {
             text("Training memory (mixed precision, Adam)"),
             bytes(full_finetune_bytes(m, counting)),
             bytes(lora_finetune_bytes(m, r, counting)),
-            text("Weights, gradients and optimizer state only; activations come on top of both."),
+            memory_note(m),
         ],
         [
             text("Training speed"),
@@ -79,6 +79,24 @@ pub fn rows(state: &ComparisonState) -> Vec<Row> {
             text("After training, BA can be merged into W₀, so inference costs nothing extra."),
         ],
     ]
+}
+
+/// The training-memory row's note: what the numbers count, and what the LoRA paper measured for
+/// the model, if it did.
+pub fn memory_note(model: &ModelSpec) -> String {
+    let counted =
+        "Weights, gradients and optimizer state only, as Figure 2 counts them; activations \
+                   are not counted.";
+    match model.measured {
+        Some(m) => format!(
+            "{counted} The LoRA paper measured {} and {} of GPU memory for {}: one accounting, not \
+             a bound.",
+            bytes_to(m.full_bytes, 2),
+            bytes_to(m.lora_bytes, 2),
+            model.name
+        ),
+        None => counted.to_string(),
+    }
 }
 
 /// Training throughput of GPT-3 175B per V100 GPU in tokens a second, fully fine-tuned and with

@@ -69,3 +69,16 @@ fn model_sizes_are_exact_or_said_to_be_nominal() {
         );
     }
 }
+
+#[test]
+fn the_memory_row_gives_the_lora_papers_measurement_for_gpt3() {
+    let gpt3 = rows(&ComparisonState::default());
+    assert!(
+        gpt3[1][3].contains("measured 1.2 TB and 350 GB"),
+        "{}",
+        gpt3[1][3]
+    );
+    assert!(!gpt3[1][3].contains("come on top"), "{}", gpt3[1][3]);
+    let bert = rows(&parse("?v=1&vm=bert-base").state.comparison);
+    assert!(!bert[1][3].contains("measured"), "{}", bert[1][3]);
+}
