@@ -69,8 +69,10 @@ pub fn signed(x: f64, decimals: usize) -> String {
 pub fn compact(x: f64, figures: usize) -> String {
     if x == 0.0 {
         "0".to_string()
-    } else if !x.is_finite() {
+    } else if x.is_nan() {
         "not a number".to_string()
+    } else if x.is_infinite() {
+        if x > 0.0 { "∞" } else { "−∞" }.to_string()
     } else if x.abs() >= 1e-4 {
         signed(x, decimals_for_figures(x, figures))
     } else {

@@ -64,4 +64,6 @@ fn compact_values_show_small_numbers_and_no_negative_zero() {
     assert_eq!(compact(-3.0e-7, 1), "−3e-7");
     assert_eq!(compact(-0.0, 3), "0");
     assert_eq!(compact(0.0, 3), "0");
+    assert_eq!(compact(f64::NEG_INFINITY, 3), "−∞");
+    assert_eq!(compact(f64::NAN, 3), "not a number");
 }
