@@ -116,8 +116,9 @@ pub fn model_sizes() -> String {
         .map(|m| format!("{} {}", m.name, thousands(m.params)))
         .collect();
     format!(
-        "Sizes are exact counts of the public checkpoints ({}; GPT-2 is its largest, XL), where the \
-         notebook uses the nominal 110M, 340M and 1.5B; GPT-3's 175B is its published round figure.",
+        "Sizes are exact counts of the public checkpoints ({}), GPT-2 being its largest size, XL. \
+         The notebook uses the nominal 110M, 340M and 1.5B; GPT-3's 175B is its published round \
+         figure.",
         exact.join(", ")
     )
 }
