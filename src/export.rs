@@ -8,6 +8,7 @@ use nalgebra::DMatrix;
 
 use crate::figures::factorisation::{FactorisationFigure, MatrixId};
 use crate::figures::maths::{VectorId, WorkedExample};
+use crate::math::memory::MODELS;
 use crate::state::{format_float, PageState};
 
 /// A file to download: its name and its text.
@@ -106,8 +107,79 @@ fn csv_name(id: MatrixId) -> &'static str {
     }
 }
 
+/// Where LoRA goes in one model, as PEFT names its modules.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeftTarget {
+    /// Comment lines above the config: the model it is for, and what the choice of modules means.
+    pub about: String,
+    /// PEFT's `target_modules`: the modules holding W_q and W_v, or the fused one holding both.
+    pub modules: &'static [&'static str],
+    /// Whether the modules store their weight as (in, out), as GPT-2's Conv1D does.
+    pub fan_in_fan_out: bool,
+}
+
+impl PeftTarget {
+    /// W_q and W_v in a model of the comparison table, by its index in `MODELS` (GPT-3 for any
+    /// other index).
+    pub fn for_model(index: usize) -> Self {
+        let model = &MODELS[index.min(MODELS.len() - 1)];
+        match model.name {
+            "BERT-base" | "BERT-large" => Self {
+                about: format!(
+                    "# For {name} on Hugging Face ({checkpoint}, model type \"bert\").\n\
+                     # BERT and RoBERTa name W_q and W_v \"query\" and \"value\".\n",
+                    name = model.name,
+                    checkpoint = if model.name == "BERT-base" {
+                        "google-bert/bert-base-uncased"
+                    } else {
+                        "google-bert/bert-large-uncased"
+                    },
+                ),
+                modules: &["query", "value"],
+                fan_in_fan_out: false,
+            },
+            "GPT-2" => Self {
+                about: format!(
+                    "# For GPT-2 XL on Hugging Face (openai-community/gpt2-xl, model type \"gpt2\").\n\
+                     # GPT-2 computes W_q, W_k and W_v in one fused Conv1D, c_attn ({d} → {qkv}), so W_q and\n\
+                     # W_v cannot be targeted alone: this adapts q, k and v together, with one B and one A\n\
+                     # a layer, r·({d} + {qkv}) parameters, as many as rank r on W_q and W_v apart.\n",
+                    d = model.d_model,
+                    qkv = 3 * model.d_model,
+                ),
+                modules: &["c_attn"],
+                fan_in_fan_out: true,
+            },
+            _ => Self::q_proj_v_proj(
+                "# GPT-3's weights are not public. For a GPT-3-style model on Hugging Face that names\n\
+                 # W_q and W_v \"q_proj\" and \"v_proj\": OPT (model type \"opt\"), LLaMA (\"llama\"), Mistral.\n",
+            ),
+        }
+    }
+
+    /// W_q and W_v for a figure that names no model: LLaMA's names, and what other models call them.
+    pub fn generic() -> Self {
+        Self::q_proj_v_proj(
+            "# For a model that names W_q and W_v \"q_proj\" and \"v_proj\", such as LLaMA\n\
+             # (model type \"llama\"), Mistral or OPT. BERT and RoBERTa call them [\"query\", \"value\"].\n\
+             # GPT-2 fuses q, k and v into one Conv1D, [\"c_attn\"]: targeting it adapts all three,\n\
+             # and needs fan_in_fan_out=True.\n",
+        )
+    }
+
+    fn q_proj_v_proj(about: &str) -> Self {
+        Self {
+            about: about.to_string(),
+            modules: &["q_proj", "v_proj"],
+            fan_in_fan_out: false,
+        }
+    }
+}
+
 /// The Hugging Face PEFT configuration matching figure `figure_id`'s rank and α, or None for
-/// figures without a rank. Figures without an α use α = r (a scaling of 1) and say so.
+/// figures without a rank. Figures without an α use α = r (a scaling of 1) and say so. Table 1's
+/// configuration targets the model it shows; the other figures name no model and get LLaMA's
+/// module names, with a comment on what other models call them.
 pub fn peft_config(figure_id: &str, state: &PageState) -> Option<String> {
     let (rank, alpha) = match figure_id {
         "factorisation" => (state.factorisation.r, Some(state.factorisation.alpha)),
@@ -115,6 +187,11 @@ pub fn peft_config(figure_id: &str, state: &PageState) -> Option<String> {
         "memory" => (state.cost.lora_rank, None),
         "comparison" => (state.comparison.rank, None),
         _ => return None,
+    };
+    let target = if figure_id == "comparison" {
+        PeftTarget::for_model(state.comparison.model)
+    } else {
+        PeftTarget::generic()
     };
     let alpha_line = match alpha {
         Some(alpha) => format!(
@@ -125,15 +202,28 @@ pub fn peft_config(figure_id: &str, state: &PageState) -> Option<String> {
             "    lora_alpha={rank},  # not set in this figure: alpha = r keeps the scaling at 1"
         ),
     };
+    let modules: Vec<String> = target.modules.iter().map(|m| format!("\"{m}\"")).collect();
+    let (modules_comment, fan_in_fan_out) = if target.fan_in_fan_out {
+        (
+            "the fused q, k and v projection",
+            "    fan_in_fan_out=True,  # Conv1D stores its weight as (in, out)\n",
+        )
+    } else {
+        ("W_q and W_v, as in the LoRA paper", "")
+    };
     Some(format!(
         "from peft import LoraConfig\n\n\
+         {about}\
          config = LoraConfig(\n    \
          r={rank},\n\
          {alpha_line}\n    \
-         target_modules=[\"q_proj\", \"v_proj\"],  # W_q and W_v, as in the LoRA paper\n    \
+         target_modules=[{modules}],  # {modules_comment}\n\
+         {fan_in_fan_out}    \
          lora_dropout=0.0,\n    \
          bias=\"none\",\n    \
          init_lora_weights=True,  # B = 0, A Kaiming-uniform: training starts from W0\n\
-         )\n"
+         )\n",
+        about = target.about,
+        modules = modules.join(", "),
     ))
 }

@@ -403,8 +403,18 @@ impl Section for CostState {
 pub struct RankState {
     /// Side of the square layer, 64 to 8,192.
     pub n: u32,
-    /// The highlighted rank, 1 to 128.
+    /// The highlighted rank, 1 to min(128, n): an n×n matrix has rank at most n.
     pub rank: u32,
+}
+
+impl RankState {
+    /// Largest rank the notebook's chart shows.
+    pub const MAX_RANK: u32 = 128;
+
+    /// The largest rank allowed by the current n.
+    pub fn max_rank(&self) -> u32 {
+        Self::MAX_RANK.min(self.n)
+    }
 }
 
 impl Default for RankState {
@@ -433,13 +443,15 @@ impl Section for RankState {
             "rn" => self.n = value as u32,
             _ => self.rank = value as u32,
         }
+        // Shrinking n may leave the rank above it.
+        self.rank = self.rank.min(self.max_rank());
         Ok(applied)
     }
 
     fn bounds(&self, key: &str) -> Option<Bounds> {
         match key {
             "rn" => Some(int_bounds(64, 8192, 64)),
-            "rr" => Some(int_bounds(1, 128, 1)),
+            "rr" => Some(int_bounds(1, self.max_rank(), 1)),
             _ => None,
         }
     }

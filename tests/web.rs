@@ -165,5 +165,5 @@ fn a_selector_drives_its_section() {
     select
         .dispatch_event(&Event::new("input").unwrap())
         .unwrap();
-    assert!(text(&doc, "v-rows").contains("110M (100%)"));
+    assert!(text(&doc, "v-rows").contains("109M (100%)"));
 }

@@ -1,8 +1,9 @@
 //! "Why full fine-tuning is expensive": one layer's parameters, and whole models' training memory.
 
-use crate::format::{bytes, thousands};
+use crate::format::{bytes, bytes_to, thousands};
 use crate::math::memory::{
-    lora_formula, simple_layer_params, transformer_block_params, Counting, MODELS,
+    full_finetune_bytes, lora_formula, simple_layer_params, transformer_block_params, Counting,
+    ModelSpec, MODELS,
 };
 use crate::render::charts::MemoryBar;
 use crate::state::CostState;
@@ -89,15 +90,61 @@ pub fn memory_formula(state: &CostState) -> String {
     )
 }
 
-/// The caption under the memory chart.
+/// The caption under the memory chart: what the bars count, GPT-3's bar, and what the LoRA paper
+/// measured beside it.
 pub fn memory_caption(state: &CostState) -> String {
     let gpt3 = &MODELS[3];
-    let full = bytes(gpt3.params * state.counting.bytes_per_param());
-    format!(
+    let full = bytes(full_finetune_bytes(gpt3, state.counting));
+    let mut caption = format!(
         "{} GPT-3 (175B; the notebook calls it GPT-3.5) needs {full} this way under full fine-tuning. \
-         Activations, which grow with batch size and sequence length, come on top of every bar.",
-        state.counting.explanation()
+         Activations, which grow with batch size and sequence length, are not counted. {}",
+        state.counting.explanation(),
+        model_sizes(),
+    );
+    if let Some(measured) = measured_sentence(gpt3, state.counting) {
+        caption.push(' ');
+        caption.push_str(&measured);
+    }
+    caption
+}
+
+/// The models' sizes as the chart counts them: exact for the public checkpoints, against the
+/// nominal sizes the notebook uses, and GPT-3's published round figure.
+pub fn model_sizes() -> String {
+    let exact: Vec<String> = MODELS[..3]
+        .iter()
+        .map(|m| format!("{} {}", m.name, thousands(m.params)))
+        .collect();
+    format!(
+        "Sizes are exact counts of the public checkpoints ({}), GPT-2 being its largest size, XL. \
+         The notebook uses the nominal 110M, 340M and 1.5B; GPT-3's 175B is its published round \
+         figure.",
+        exact.join(", ")
     )
+}
+
+/// What the LoRA paper measured for `model`, beside what `counting` counts, or None if it measured
+/// nothing for it.
+pub fn measured_sentence(model: &ModelSpec, counting: Counting) -> Option<String> {
+    let measured = model.measured?;
+    let per_param = measured.full_bytes as f64 / model.params.max(1) as f64;
+    let counted = counting.bytes_per_param();
+    let comparison = if per_param < counted as f64 {
+        format!(
+            "fewer than the {counted} B counted here, so that setup stored some of these in fewer \
+             bytes or shared them out"
+        )
+    } else {
+        format!("more than the {counted} B counted here, which leaves out activations and buffers")
+    };
+    Some(format!(
+        "The dashed marks are what the LoRA paper measured for {name}: {full} of GPU memory to fully \
+         fine-tune it and {lora} with LoRA, activations included. {full} is about {per_param:.1} B \
+         a parameter, {comparison}: the bars are one accounting, not a bound.",
+        name = model.name,
+        full = bytes_to(measured.full_bytes, 2),
+        lora = bytes_to(measured.lora_bytes, 2),
+    ))
 }
 
 /// The memory chart's content in one sentence, for readers who cannot see it.
@@ -105,8 +152,15 @@ pub fn memory_summary(bars: &[MemoryBar]) -> String {
     let parts: Vec<String> = bars
         .iter()
         .map(|bar| {
+            let measured = bar.measured.map_or(String::new(), |m| {
+                format!(
+                    " (the LoRA paper measured {} and {})",
+                    bytes_to(m.full_bytes, 2),
+                    bytes_to(m.lora_bytes, 2)
+                )
+            });
             format!(
-                "{}: {} full, {} with LoRA",
+                "{}: {} full, {} with LoRA{measured}",
                 bar.label,
                 bytes(bar.full_bytes),
                 bytes(bar.lora_bytes)

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use nalgebra::DMatrix;
 
+use crate::figures::printed::scaled_sum;
 use crate::format::{decimals_for, power_of_ten, ratio, signed, significant, subscript, thousands};
 use crate::math::lora::{AdapterInit, Factorisation, ParamCounts, TRAINED_STD};
 use crate::math::svd::singular_values;
@@ -258,11 +259,17 @@ impl FactorisationFigure {
             }
             if id == MatrixId::Merged {
                 lines.push(format!(
-                    "W₀ + (α/r)·ΔW = {} + {} × {} = {}",
-                    signed(self.matrices.w0[(row, col)], 4),
-                    signed(self.matrices.scale, 3),
-                    signed(delta, 4),
-                    signed(value, 4)
+                    "W′[{i}, {j}] = W₀ + (α/r)·ΔW = {}",
+                    scaled_sum(
+                        self.matrices.w0[(row, col)],
+                        self.state.alpha,
+                        self.state.r,
+                        delta,
+                        value,
+                        "W′",
+                    ),
+                    i = row + 1,
+                    j = col + 1
                 ));
                 highlights.push(cell(MatrixId::W0));
                 highlights.push(cell(MatrixId::Delta));

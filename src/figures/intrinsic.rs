@@ -7,7 +7,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::format::{ratio, thousands};
+use crate::format::{count_noun, fewer_or_more, ratio, significant, subscript, thousands};
 use crate::math::intrinsic::low_rank_plus_noise;
 use crate::math::svd::{
     compression_ratio, cumulative_energy, rank_for_energy, relative_frobenius_error,
@@ -143,24 +143,19 @@ pub struct SpectrumSummary {
     pub energy: Vec<f64>,
     /// The smallest number of components reaching the threshold.
     pub rank: usize,
-    /// n² / (2·n·rank): how many times fewer parameters a rank-`rank` adapter has than ΔW.
-    pub compression: f64,
 }
 
 impl SpectrumSummary {
-    /// Reads the spectrum `sigma` of an n×n matrix at `threshold_percent`.
-    pub fn new(sigma: &[f64], n: usize, threshold_percent: f64) -> Self {
-        let energy = cumulative_energy(sigma);
-        let rank = rank_for_energy(sigma, threshold_percent / 100.0);
+    /// Reads the spectrum `sigma` at `threshold_percent`.
+    pub fn new(sigma: &[f64], threshold_percent: f64) -> Self {
         Self {
-            energy,
-            rank,
-            compression: compression_ratio(n, n, rank),
+            energy: cumulative_energy(sigma),
+            rank: rank_for_energy(sigma, threshold_percent / 100.0),
         }
     }
 
-    /// The results as sentences, including how the rank found compares with the true rank and the
-    /// notebook's off-by-one.
+    /// The results as sentences for an n×n matrix, including how the rank found compares with
+    /// the true rank and the notebook's off-by-one.
     pub fn lines(&self, n: usize, threshold_percent: f64, true_rank: usize) -> [String; 3] {
         let full = (n * n) as u64;
         let adapter = (2 * n * self.rank) as u64;
@@ -178,17 +173,17 @@ impl SpectrumSummary {
         };
         [
             format!(
-                "{}% of the variance is reached with r = {} components.{versus_true}",
+                "{}% of the variance is reached with r = {}.{versus_true}",
                 crate::state::format_float(threshold_percent),
-                self.rank
+                count_noun(self.rank as u64, "component", "components"),
             ),
             format!(
-                "A rank-{} adapter for this {n}×{n} matrix: 2·{n}·{} = {} parameters instead of {}, a compression of {}.",
-                self.rank,
-                self.rank,
+                "A rank-{r} adapter for this {n}×{n} matrix: 2·{n}·{r} = {} parameters, {} the {} of \
+                 ΔW itself.",
                 thousands(adapter),
+                fewer_or_more(adapter, full),
                 thousands(full),
-                ratio(self.compression)
+                r = self.rank,
             ),
             format!(
                 "The notebook would print rank {} here: np.where(…)[0][0] is the index of the first \
@@ -203,6 +198,138 @@ impl SpectrumSummary {
             ),
         ]
     }
+}
+
+/// The spectrum chart's text alternative: the largest singular value, the true rank's and the
+/// next, and how far the values drop after the true rank (or that no value follows it).
+pub fn spectrum_description(sigma: &[f64], true_rank: usize) -> String {
+    let n = sigma.len();
+    let value = |i: usize| {
+        let s = sigma.get(i - 1).copied().unwrap_or(0.0);
+        format!("σ{} = {}", subscript(i), significant(s, 3))
+    };
+    if n == 0 {
+        return "Singular values on a log axis: none to show.".to_string();
+    }
+    let k = true_rank.clamp(1, n);
+    let mut shown = vec![value(1)];
+    if k > 1 {
+        shown.push(value(k));
+    }
+    if k >= n {
+        return format!(
+            "Singular values on a log axis: {}, the smallest. The true rank {true_rank} is the \
+             matrix's full size, so no value follows it.",
+            shown.join(", ")
+        );
+    }
+    shown.push(value(k + 1));
+    let (last, next) = (sigma[k - 1], sigma[k]);
+    let drop = last / next;
+    let verdict = if drop >= DROP_SEEN {
+        format!("a drop of {} after the true rank {k}", ratio(drop))
+    } else {
+        format!(
+            "only {} lower after the true rank {k}: the noise hides it",
+            ratio(drop)
+        )
+    };
+    format!(
+        "Singular values on a log axis: {}: {verdict}.",
+        shown.join(", ")
+    )
+}
+
+/// How many times the true rank's singular value must exceed the next one for the text alternative
+/// to call it a drop.
+const DROP_SEEN: f64 = 2.0;
+
+/// A relative error from the worker: nine decimals, enough to show the two ways agree, or three
+/// significant figures in e-notation when nine decimals would show only zeros.
+fn error_text(x: f64) -> String {
+    if x.abs() >= 1e-4 {
+        format!("{x:.9}")
+    } else {
+        significant(x, 3)
+    }
+}
+
+/// Relative errors from this up are called large.
+const LARGE_ERROR: f64 = 0.1;
+
+/// Relative errors below this are called small.
+const SMALL_ERROR: f64 = 0.01;
+
+/// The sentences under the approximation of an n×n matrix of true rank `true_rank` at `rank`: the
+/// error from the matrices, the error from the singular values, and what the two say.
+pub fn approximation_lines(
+    n: usize,
+    rank: usize,
+    true_rank: usize,
+    relative: f64,
+    tail: f64,
+) -> [String; 3] {
+    let from_sigma = if rank >= n {
+        format!("From the singular values alone: at rank {n} no σᵢ is left out, so the error is 0.")
+    } else {
+        let (first, last) = (rank + 1, n);
+        let terms = match last - first {
+            0 => format!("σ{}²", subscript(first)),
+            1 => format!("σ{}² + σ{}²", subscript(first), subscript(last)),
+            _ => format!("σ{}² + … + σ{}²", subscript(first), subscript(last)),
+        };
+        format!(
+            "From the singular values alone: √({terms}) / ‖ΔW‖_F = {}.",
+            error_text(tail)
+        )
+    };
+    let agree = (relative - tail).abs() <= 1e-9 * relative.abs().max(1e-300)
+        || (relative - tail).abs() < 1e-12;
+    let missing = true_rank.saturating_sub(rank);
+    let directions = if missing == 1 {
+        "1 direction of the signal is".to_string()
+    } else {
+        format!("{missing} directions of the signal are")
+    };
+    let meaning = if rank >= n {
+        format!(" At rank {n} nothing is left out: the approximation is ΔW itself.")
+    } else if missing == 0 {
+        " At or above the true rank only noise is left out.".to_string()
+    } else if relative >= LARGE_ERROR {
+        format!(" Below the true rank {true_rank} the error is large: {directions} missing.")
+    } else if relative < SMALL_ERROR {
+        format!(
+            " Below the true rank {true_rank}, {directions} missing, yet the error is small: {} weak.",
+            if missing == 1 { "it is" } else { "they are" }
+        )
+    } else {
+        format!(" Below the true rank {true_rank}, {directions} missing.")
+    };
+    [
+        format!(
+            "Relative error from the matrices: ‖ΔW − ΔW{}‖_F / ‖ΔW‖_F = {}.",
+            subscript(rank),
+            error_text(relative)
+        ),
+        from_sigma,
+        format!(
+            "{} (difference {:.1e}).{meaning}",
+            if agree {
+                "The two agree, as Eckart–Young says they must"
+            } else {
+                "The two differ by more than rounding"
+            },
+            (relative - tail).abs(),
+        ),
+    ]
+}
+
+/// The residual heatmap's label, with its own colour scale written so that it shows however small.
+pub fn residual_label(residual_half_range: f64) -> String {
+    format!(
+        "Residual (own scale, ±{})",
+        significant(residual_half_range, 2)
+    )
 }
 
 /// The colour half-range of a large heatmap: three root-mean-squares, or the largest entry if that is

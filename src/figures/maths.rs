@@ -5,6 +5,7 @@
 
 use nalgebra::DMatrix;
 
+use crate::figures::printed::scaled_sum;
 use crate::format::{signed, thousands};
 use crate::math::lora::Factorisation;
 use crate::math::product;
@@ -327,12 +328,10 @@ impl WorkedExample {
                 signed(y[(0, 0)], 4)
             )
         } else {
-            format!(
-                "y₁ = (W₀x)₁ + (α/r)·(B(Ax))₁ = {} + {} × {} = {}.",
-                signed(self.vectors[VectorId::W0x as usize][(0, 0)], 4),
-                signed(self.matrices.scale, 3),
-                signed(self.vectors[VectorId::Bax as usize][(0, 0)], 4),
-                signed(y[(0, 0)], 4)
+            self.worked_sum(
+                self.vectors[VectorId::W0x as usize][(0, 0)],
+                self.vectors[VectorId::Bax as usize][(0, 0)],
+                y[(0, 0)],
             )
         };
         [
@@ -342,6 +341,14 @@ impl WorkedExample {
                  merging the adapter into W₀ after training changes nothing but rounding."
             ),
         ]
+    }
+
+    /// y₁ = (W₀x)₁ + (α/r)·(B(Ax))₁, written so that it adds up as printed ([`scaled_sum`]).
+    fn worked_sum(&self, base: f64, adapter: f64, y: f64) -> String {
+        format!(
+            "y₁ = (W₀x)₁ + (α/r)·(B(Ax))₁ = {}",
+            scaled_sum(base, self.state.alpha, self.state.r, adapter, y, "y₁")
+        )
     }
 
     /// The caption.

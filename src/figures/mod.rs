@@ -6,5 +6,6 @@ pub mod cost;
 pub mod factorisation;
 pub mod intrinsic;
 pub mod maths;
+pub mod printed;
 pub mod rank;
 pub mod tables;

@@ -5,8 +5,8 @@ use nalgebra::DMatrix;
 
 use crate::figures::factorisation::{FactorisationFigure, MatrixId, ZERO_TOLERANCE};
 use crate::figures::maths::{VectorId, WorkedExample};
-use crate::figures::rank::RANKS;
-use crate::format::{bytes, power_of_ten, ratio, signed, significant, thousands};
+use crate::figures::rank::ranks;
+use crate::format::{bytes, bytes_to, power_of_ten, ratio, signed, significant, thousands};
 use crate::math::lora::ParamCounts;
 use crate::math::svd::{cumulative_energy, relative_tail_error};
 use crate::state::PageState;
@@ -73,10 +73,20 @@ pub fn data_tables(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) ->
             let bars = crate::figures::cost::memory_bars(&state.cost);
             vec![Table {
                 caption: "Training memory by model".to_string(),
-                header: vec!["Model".into(), "Full fine-tuning".into(), "LoRA".into()],
+                header: vec![
+                    "Model".into(),
+                    "Full fine-tuning".into(),
+                    "LoRA".into(),
+                    "Measured in the LoRA paper".into(),
+                ],
                 rows: bars
                     .iter()
-                    .map(|b| vec![b.label.clone(), bytes(b.full_bytes), bytes(b.lora_bytes)])
+                    .map(|b| {
+                        let measured = b.measured.map_or("not measured".to_string(), |m| {
+                            format!("{} full, {} with LoRA", bytes_to(m.full_bytes, 2), bytes_to(m.lora_bytes, 2))
+                        });
+                        vec![b.label.clone(), bytes(b.full_bytes), bytes(b.lora_bytes), measured]
+                    })
                     .collect(),
             }]
         }
@@ -138,15 +148,15 @@ pub fn data_tables(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) ->
         }
         "rank" => {
             let n = u64::from(state.rank.n);
-            let mut ranks: Vec<u64> = RANKS.to_vec();
-            if !ranks.contains(&u64::from(state.rank.rank)) {
-                ranks.push(u64::from(state.rank.rank));
-                ranks.sort_unstable();
+            let mut shown = ranks(n);
+            if !shown.contains(&u64::from(state.rank.rank)) {
+                shown.push(u64::from(state.rank.rank));
+                shown.sort_unstable();
             }
             vec![Table {
                 caption: format!("Trainable parameters of a {n}×{n} layer against rank"),
                 header: vec!["Rank".into(), "LoRA parameters".into(), "Full fine-tuning".into(), "Reduction".into()],
-                rows: ranks
+                rows: shown
                     .iter()
                     .map(|&r| {
                         let c = ParamCounts::new(n, n, r);

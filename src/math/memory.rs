@@ -2,9 +2,11 @@
 //!
 //! Conventions: counts are numbers of scalar parameters (`u64`, exact). Memory and storage are in
 //! bytes (`u64`, exact); [`crate::format::bytes`] writes them in decimal SI units (1 GB = 10⁹ B).
-//! Memory counts only what is stored per parameter: weights, gradients and optimizer state.
-//! Activations, which grow with batch size and sequence length, are never counted, so every figure
-//! here is a lower bound on what training really needs.
+//! Memory counts only what is stored per parameter under one accounting (see [`Counting`]):
+//! weights, gradients and optimizer state. Activations, which grow with batch size and sequence
+//! length, are never counted. That is not a bound on real training: systems store some of these in
+//! fewer bytes or share them out, and add activations and buffers; [`MeasuredMemory`] holds what
+//! the LoRA paper measured.
 
 use super::lora::ParamCounts;
 
@@ -40,7 +42,7 @@ impl BlockParams {
 /// The notebook's stand-in layer ([`simple_layer_params`]) has a single d×d "attention" matrix; a real
 /// block has four (Q, K, V and the output projection O) plus two LayerNorms, so it holds
 /// 3·d² + 7·d more parameters. At d = 768 a block has 7,087,872; BERT-base stacks 12 of them
-/// (85,054,464) and spends the rest of its 110M on token and position embeddings.
+/// (85,054,464) and spends the rest of its 109,482,240 on embeddings and the pooler.
 pub fn transformer_block_params(d_model: u64) -> BlockParams {
     let d = d_model;
     BlockParams {
@@ -121,12 +123,22 @@ impl Counting {
     }
 }
 
+/// Training memory of a model as the LoRA paper measured it (Hu et al., 2021, section 4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeasuredMemory {
+    /// GPU memory used to fully fine-tune the model, in bytes.
+    pub full_bytes: u64,
+    /// GPU memory used to train it with LoRA, in bytes.
+    pub lora_bytes: u64,
+}
+
 /// A published model, described by the numbers the memory figures need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModelSpec {
     /// Short name, as the notebook writes it (except GPT-3; see its note).
     pub name: &'static str,
-    /// Total parameters, rounded as the model's authors publish it.
+    /// Total parameters: the exact count of the public checkpoint, or for GPT-3, whose weights
+    /// are not public, the published round figure.
     pub params: u64,
     /// Number of transformer blocks.
     pub n_layers: u64,
@@ -134,37 +146,53 @@ pub struct ModelSpec {
     pub d_model: u64,
     /// Where the numbers come from, or what to keep in mind about them.
     pub note: &'static str,
+    /// What the LoRA paper measured for this model, if it did.
+    pub measured: Option<MeasuredMemory>,
 }
 
-/// The notebook's four models, smallest first: BERT-base, BERT-large, GPT-2 and GPT-3.
+/// The notebook's four models, smallest first: BERT-base, BERT-large, GPT-2 and GPT-3. The notebook
+/// uses the nominal sizes 110M, 340M, 1.5B and 175B; the first three are counted exactly here.
 pub const MODELS: [ModelSpec; 4] = [
     ModelSpec {
         name: "BERT-base",
-        params: 110_000_000,
+        params: 109_482_240,
         n_layers: 12,
         d_model: 768,
-        note: "Devlin et al. (2018): 12 layers, width 768, 110M parameters.",
+        note: "Devlin et al. (2018): 12 layers, width 768, 109,482,240 parameters (Hugging Face's \
+               bert-base-uncased; nominally 110M).",
+        measured: None,
     },
     ModelSpec {
         name: "BERT-large",
-        params: 340_000_000,
+        params: 335_141_888,
         n_layers: 24,
         d_model: 1024,
-        note: "Devlin et al. (2018): 24 layers, width 1024, 340M parameters.",
+        note:
+            "Devlin et al. (2018): 24 layers, width 1024, 335,141,888 parameters (Hugging Face's \
+               bert-large-uncased; nominally 340M).",
+        measured: None,
     },
     ModelSpec {
         name: "GPT-2",
-        params: 1_500_000_000,
+        params: 1_557_611_200,
         n_layers: 48,
         d_model: 1600,
-        note: "The largest GPT-2 (Radford et al., 2019): 48 layers, width 1600, 1.5B parameters.",
+        note: "The largest GPT-2, GPT-2 XL (Radford et al., 2019): 48 layers, width 1600, \
+               1,557,611,200 parameters (Hugging Face's gpt2-xl; nominally 1.5B).",
+        measured: None,
     },
     ModelSpec {
         name: "GPT-3",
         params: 175_000_000_000,
         n_layers: 96,
         d_model: 12288,
-        note: "The notebook calls it GPT-3.5; 175B is GPT-3's published size (Brown et al., 2020).",
+        note:
+            "The notebook calls it GPT-3.5; 175B is GPT-3's published size (Brown et al., 2020), \
+               a round figure: its weights are not public to count.",
+        measured: Some(MeasuredMemory {
+            full_bytes: 1_200_000_000_000,
+            lora_bytes: 350_000_000_000,
+        }),
     },
 ];
 

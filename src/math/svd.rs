@@ -193,6 +193,10 @@ pub fn relative_tail_error(sigma: &[f64], rank: usize) -> f64 {
     if total == 0.0 {
         return 0.0;
     }
+    // An empty sum of f64 is −0.0, and √−0.0 would print as "-0".
+    if rank >= sigma.len() {
+        return 0.0;
+    }
     let tail: f64 = sigma.iter().skip(rank).map(|s| s * s).sum();
     (tail / total).sqrt()
 }

@@ -17,8 +17,10 @@ use super::dom::{by_id, show_error, typed_by_id};
 use super::paint::{paint_chart, Heatmap};
 use super::worker::{request, Want};
 use super::{App, SectionId};
-use crate::figures::intrinsic::{MatrixSpec, SpectrumSummary};
-use crate::format::{signed, subscript};
+use crate::figures::intrinsic::{
+    approximation_lines, residual_label, spectrum_description, MatrixSpec, SpectrumSummary,
+};
+use crate::format::signed;
 use crate::render::charts::{energy_chart, spectrum_chart, Theme};
 use crate::state::{format_float, IntrinsicState};
 
@@ -305,7 +307,7 @@ impl IntrinsicView {
             return Ok(());
         };
         let n = state.n as usize;
-        let summary = SpectrumSummary::new(sigma, n, state.threshold_percent);
+        let summary = SpectrumSummary::new(sigma, state.threshold_percent);
         let theme = &self.theme;
         let true_rank = state.true_rank as usize;
         paint_chart(&self.spectrum_chart, self.widths.0, CHART_HEIGHT, |area| {
@@ -319,23 +321,8 @@ impl IntrinsicView {
         self.results[0].set_text_content(Some(&reached));
         self.results[1].set_text_content(Some(&compression));
         self.correction.set_text_content(Some(&notebook));
-        let largest = sigma.first().copied().unwrap_or(0.0);
-        let at_true_rank = sigma
-            .get(true_rank.saturating_sub(1))
-            .copied()
-            .unwrap_or(0.0);
-        let after = sigma.get(true_rank).copied().unwrap_or(0.0);
-        self.spectrum_chart.set_attribute(
-            "aria-label",
-            &format!(
-                "Singular values on a log axis: σ₁ = {}, σ{k} = {}, σ{k1} = {}: a drop after the true rank {k}.",
-                signed(largest, 2),
-                signed(at_true_rank, 3),
-                signed(after, 4),
-                k = true_rank,
-                k1 = true_rank + 1
-            ),
-        )?;
+        self.spectrum_chart
+            .set_attribute("aria-label", &spectrum_description(sigma, true_rank))?;
         self.energy_chart.set_attribute(
             "aria-label",
             &format!("Cumulative explained variance. {reached}"),
@@ -433,35 +420,13 @@ impl IntrinsicView {
         self.heatmaps[1]
             .label
             .set_text_content(Some(&format!("Best rank-{rank} approximation")));
-        self.heatmaps[2].label.set_text_content(Some(&format!(
-            "Residual (own scale, ±{})",
-            signed(residual_half, 3)
-        )));
-        self.approx_results[0].set_text_content(Some(&format!(
-            "Relative error from the matrices: ‖ΔW − ΔW{r}‖_F / ‖ΔW‖_F = {relative:.9}.",
-            r = subscript(rank)
-        )));
-        self.approx_results[1].set_text_content(Some(&format!(
-            "From the singular values alone: √(σ{first}² + … + σ{last}²) / ‖ΔW‖_F = {tail:.9}.",
-            first = subscript(rank + 1),
-            last = subscript(n)
-        )));
-        let agree = (relative - tail).abs() <= 1e-9 * relative.abs().max(1e-300)
-            || (relative - tail).abs() < 1e-12;
-        self.approx_results[2].set_text_content(Some(&format!(
-            "{} (difference {:.1e}).{}",
-            if agree {
-                "The two agree, as Eckart–Young says they must"
-            } else {
-                "The two differ by more than rounding"
-            },
-            (relative - tail).abs(),
-            if rank < state.true_rank as usize {
-                format!(" Below the true rank {} the error is large: whole directions of the signal are missing.", state.true_rank)
-            } else {
-                " At or above the true rank only noise is left out.".to_string()
-            }
-        )));
+        self.heatmaps[2]
+            .label
+            .set_text_content(Some(&residual_label(residual_half)));
+        let lines = approximation_lines(n, rank, state.true_rank as usize, relative, tail);
+        for (element, line) in self.approx_results.iter().zip(lines) {
+            element.set_text_content(Some(&line));
+        }
         self.approx_caption.set_text_content(Some(&format!(
             "ΔW and its approximation share one colour scale, ±{} (three times the entries' root mean \
              square); the residual has its own, so that its structure shows however small it is. The \

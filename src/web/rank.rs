@@ -5,7 +5,7 @@ use web_sys::{Document, Element, HtmlCanvasElement};
 
 use super::dom::{by_id, typed_by_id};
 use super::paint::paint_chart;
-use crate::figures::rank::{caption, result_lines, RANKS};
+use crate::figures::rank::{caption, chart_labels, ranks, result_lines};
 use crate::render::charts::{rank_params_chart, rank_reduction_chart, Theme};
 use crate::state::RankState;
 
@@ -44,22 +44,19 @@ impl RankView {
     /// Draws both charts and the figures for `state`.
     pub fn render(&mut self, state: &RankState, theme: &Theme) -> Result<(), JsValue> {
         let (n, rank) = (u64::from(state.n), u64::from(state.rank));
+        let points = ranks(n);
         paint_chart(&self.params_chart, self.widths.0, CHART_HEIGHT, |area| {
-            rank_params_chart(area, n, &RANKS, rank, theme)
+            rank_params_chart(area, n, &points, rank, theme)
         })?;
         paint_chart(&self.reduction_chart, self.widths.1, CHART_HEIGHT, |area| {
-            rank_reduction_chart(area, n, &RANKS, rank, theme)
+            rank_reduction_chart(area, n, &points, rank, theme)
         })?;
-        let lines = result_lines(state);
-        self.params_chart.set_attribute(
-            "aria-label",
-            &format!("Trainable parameters against rank, log axis. {}", lines[0]),
-        )?;
-        self.reduction_chart.set_attribute(
-            "aria-label",
-            &format!("Reduction factor against rank, log axis. {}", lines[1]),
-        )?;
-        for (element, line) in self.results.iter().zip(lines) {
+        let [params_label, reduction_label] = chart_labels(state);
+        self.params_chart
+            .set_attribute("aria-label", &params_label)?;
+        self.reduction_chart
+            .set_attribute("aria-label", &reduction_label)?;
+        for (element, line) in self.results.iter().zip(result_lines(state)) {
             element.set_text_content(Some(&line));
         }
         self.caption.set_text_content(Some(&caption(state)));

@@ -55,7 +55,13 @@ test('the PEFT button gives the figure rank and alpha as a LoraConfig', async ()
   for (let i = 0; i < 14; i++) await page.keyboard.press('ArrowRight');
   await tool('factorisation', 'PEFT');
   const config = await page.$eval('#fig-factorisation-share', (el) => el.value);
-  assert.match(config, /^from peft import LoraConfig\n\nconfig = LoraConfig\(\n    r=2,\n    lora_alpha=16,/);
+  assert.match(config, /^from peft import LoraConfig\n\n# For a model that names W_q and W_v "q_proj" and "v_proj"[^]*\nconfig = LoraConfig\(\n    r=2,\n    lora_alpha=16,/);
+  // Table 1's configuration targets the model it shows: GPT-2's fused c_attn.
+  await page.selectOption('#vm', 'gpt2');
+  await tool('comparison', 'PEFT');
+  const gpt2 = await page.$eval('#fig-comparison-share', (el) => el.value);
+  assert.match(gpt2, /target_modules=\["c_attn"\],[^\n]*\n    fan_in_fan_out=True,/);
+  await page.selectOption('#vm', 'gpt3');
   assert.deepEqual(session.consoleMessages, []);
 });
 

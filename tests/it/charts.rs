@@ -87,9 +87,10 @@ fn memory_chart_labels_every_bar_in_human_units() {
         &[
             "Full fine-tuning",
             "LoRA",
+            "Measured in the LoRA paper",
             "BERT-base",
             "GPT-3",
-            "1.76 GB",
+            "1.75 GB",
             "2.80 TB",
             "351 GB",
             "1 TB",
@@ -100,8 +101,34 @@ fn memory_chart_labels_every_bar_in_human_units() {
     let notebook = MemoryBar::for_models(&MODELS, 8, Counting::WeightsAndGradsFp32);
     check(
         |area| memory_chart(area, &notebook, &theme),
-        &["880 MB", "1.40 TB"],
+        &["876 MB", "1.40 TB"],
     );
+}
+
+#[test]
+fn memory_chart_marks_what_the_lora_paper_measured() {
+    let theme = Theme::light();
+    let bars = MemoryBar::for_models(&MODELS, 8, Counting::MixedPrecisionAdam);
+    // Only GPT-3 was measured: 1.2 TB full, 350 GB with LoRA.
+    let measured: Vec<_> = bars.iter().filter_map(|b| b.measured).collect();
+    assert_eq!(measured.len(), 1);
+    assert_eq!(
+        (measured[0].full_bytes, measured[0].lora_bytes),
+        (1_200_000_000_000, 350_000_000_000)
+    );
+    let marked = check(|area| memory_chart(area, &bars, &theme), &["Measured"]);
+    let unmeasured: Vec<MemoryBar> = bars
+        .iter()
+        .cloned()
+        .map(|bar| MemoryBar {
+            measured: None,
+            ..bar
+        })
+        .collect();
+    let plain = check(|area| memory_chart(area, &unmeasured, &theme), &["LoRA"]);
+    assert!(!plain.contains("Measured"));
+    // Two dashed marks, each drawn as dashes: more paths than the unmarked chart.
+    assert!(marked.matches("<polyline").count() > plain.matches("<polyline").count());
 }
 
 #[test]
@@ -115,6 +142,7 @@ fn memory_chart_edge_cases() {
         label: "empty".to_string(),
         full_bytes: 0,
         lora_bytes: 0,
+        measured: None,
     }];
     check(
         |area| memory_chart(area, &zeros, &theme),
@@ -124,6 +152,7 @@ fn memory_chart_edge_cases() {
         label: "tiny".to_string(),
         full_bytes: 1000,
         lora_bytes: 0,
+        measured: None,
     }];
     check(
         |area| memory_chart(area, &one, &theme),
@@ -135,6 +164,7 @@ fn memory_chart_edge_cases() {
             label: format!("m{i}"),
             full_bytes: i * 1_000_000_000,
             lora_bytes: i * 1_000_000,
+            measured: None,
         })
         .collect();
     let svg = check(|area| memory_chart(area, &many, &theme), &["LoRA"]);

@@ -88,7 +88,8 @@ fn peft_configs_carry_the_figures_rank_and_alpha() {
     assert!(config.contains("    r=2,\n"), "{config}");
     assert!(config.contains("    lora_alpha=16,"), "{config}");
     assert!(config.contains("target_modules=[\"q_proj\", \"v_proj\"]"));
-    assert!(config.starts_with("from peft import LoraConfig\n\nconfig = LoraConfig(\n"));
+    assert!(config.starts_with("from peft import LoraConfig\n\n# For a model that names"));
+    assert!(config.contains("\nconfig = LoraConfig(\n    r=2,"));
     assert!(config.ends_with(")\n"));
     let comparison = peft_config("comparison", &state).unwrap();
     assert!(
@@ -96,4 +97,100 @@ fn peft_configs_carry_the_figures_rank_and_alpha() {
         "{comparison}"
     );
     assert_eq!(peft_config("rank", &state), None);
+}
+
+/// PEFT's default LoRA target modules for the model types the page names (TRANSFORMERS_MODELS_TO_
+/// LORA_TARGET_MODULES_MAPPING in peft/utils/constants.py).
+const PEFT_DEFAULTS: [(&str, &[&str]); 4] = [
+    ("bert", &["query", "value"]),
+    ("gpt2", &["c_attn"]),
+    ("opt", &["q_proj", "v_proj"]),
+    ("llama", &["q_proj", "v_proj"]),
+];
+
+/// The `target_modules` list of a config, as written.
+fn target_modules(config: &str) -> Vec<String> {
+    let list = config
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("target_modules=["))
+        .and_then(|rest| rest.split_once(']'))
+        .map_or("", |(list, _)| list);
+    list.split(", ")
+        .map(|m| m.trim_matches('"').to_string())
+        .collect()
+}
+
+/// The model types a config's comment names, as `model type "bert"` or `("llama")`.
+fn model_types(config: &str) -> Vec<&'static str> {
+    PEFT_DEFAULTS
+        .iter()
+        .map(|(model_type, _)| *model_type)
+        .filter(|t| {
+            config.contains(&format!("model type \"{t}\""))
+                || config.contains(&format!("(\"{t}\")"))
+        })
+        .collect()
+}
+
+#[test]
+fn every_peft_config_targets_the_modules_of_the_model_it_names() {
+    let mut state = PageState::default();
+    for (name, model_type) in [
+        ("bert-base", "bert"),
+        ("bert-large", "bert"),
+        ("gpt2", "gpt2"),
+        ("gpt3", "opt"),
+    ] {
+        state.set("vm", name).unwrap();
+        let config = peft_config("comparison", &state).unwrap();
+        let types = model_types(&config);
+        assert!(types.contains(&model_type), "{name}: {types:?}\n{config}");
+        let modules = target_modules(&config);
+        // Every model type the comment names takes the modules written, by PEFT's own mapping.
+        for t in types {
+            let expected = PEFT_DEFAULTS.iter().find(|(m, _)| *m == t).unwrap().1;
+            assert_eq!(modules, expected, "{name} as {t}\n{config}");
+        }
+        // GPT-2's c_attn is a Conv1D: PEFT needs fan_in_fan_out=True for it, and nothing else does.
+        assert_eq!(
+            config.contains("    fan_in_fan_out=True,"),
+            model_type == "gpt2",
+            "{name}\n{config}"
+        );
+    }
+    // The BERT configs name their checkpoints; GPT-2 says what adapting c_attn means.
+    state.set("vm", "bert-large").unwrap();
+    assert!(peft_config("comparison", &state)
+        .unwrap()
+        .contains("google-bert/bert-large-uncased"));
+    state.set("vm", "gpt2").unwrap();
+    let gpt2 = peft_config("comparison", &state).unwrap();
+    assert!(gpt2.contains("openai-community/gpt2-xl"), "{gpt2}");
+    assert!(
+        gpt2.contains("W_q and\n# W_v cannot be targeted alone"),
+        "{gpt2}"
+    );
+    assert!(gpt2.contains("adapts q, k and v together"), "{gpt2}");
+    assert!(gpt2.contains("c_attn (1600 → 4800)"), "{gpt2}");
+    // Figures that name no model: LLaMA's names, and what BERT and GPT-2 call theirs.
+    for figure in ["factorisation", "maths", "memory"] {
+        let config = peft_config(figure, &state).unwrap();
+        assert_eq!(model_types(&config), ["llama"], "{figure}\n{config}");
+        assert_eq!(target_modules(&config), ["q_proj", "v_proj"], "{figure}");
+        assert!(config.contains("[\"query\", \"value\"]"), "{figure}");
+        assert!(config.contains("[\"c_attn\"]"), "{figure}");
+        assert!(!config.contains("    fan_in_fan_out=True,"), "{figure}");
+    }
+}
+
+#[test]
+fn the_gpt2_comment_counts_what_c_attn_trains() {
+    use lora_explorer::math::lora::ParamCounts;
+    use lora_explorer::math::memory::{lora_adapter_params, MODELS};
+    // One B (4800×r) and one A (r×1600) on c_attn train as many as rank r on W_q and W_v apart.
+    let gpt2 = MODELS[2];
+    for r in [1, 8, 64] {
+        let fused = ParamCounts::new(3 * gpt2.d_model, gpt2.d_model, r).lora * gpt2.n_layers;
+        assert_eq!(fused, lora_adapter_params(&gpt2, r), "r = {r}");
+    }
 }

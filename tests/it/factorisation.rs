@@ -200,6 +200,47 @@ fn every_cell_report_adds_up_as_printed() {
     }
 }
 
+/// α/r as the page prints it: "0.5", "3" or "(2/3)".
+fn printed_ratio(text: &str) -> f64 {
+    let inner = text.trim_matches(|c| c == '(' || c == ')');
+    match inner.split_once('/') {
+        Some((num, den)) => printed(num) / printed(den),
+        None => printed(inner),
+    }
+}
+
+#[test]
+fn the_merged_cells_sum_adds_up_as_printed() {
+    for (d, k, r, alpha) in [(4, 4, 2, 2.0), (5, 3, 3, 2.0), (6, 6, 4, 7.0)] {
+        let mut state = sized(d, k, r);
+        state.alpha = alpha;
+        let figure = FactorisationFigure::new(&state);
+        for (row, col) in (0..d as usize).flat_map(|row| (0..k as usize).map(move |col| (row, col)))
+        {
+            let report = figure.cell_report(MatrixId::Merged, row, col).unwrap();
+            let line = report.lines.iter().find(|l| l.starts_with("W′[")).unwrap();
+            // "W′[i, j] = W₀ + (α/r)·ΔW = a + s × b = c." or "… ≈ c, rounded to four decimals."
+            let (_, arithmetic) = line.split_once("·ΔW = ").unwrap();
+            let (a, rest) = arithmetic.split_once(" + ").unwrap();
+            let (s, rest) = rest.split_once(" × ").unwrap();
+            let (b, rest) = rest.split_once(['=', '≈']).unwrap();
+            let c = rest
+                .trim()
+                .split([',', ' '])
+                .next()
+                .unwrap()
+                .trim_end_matches('.');
+            let sum = printed(a) + printed_ratio(s) * printed(b.trim());
+            assert!((sum - printed(c)).abs() <= 0.5e-4 + 1e-12, "{line}");
+            assert_eq!(
+                line.contains('≈'),
+                (sum - printed(c)).abs() > 1e-12,
+                "{line}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_figure_says_plainly_when_lora_saves_nothing() {
     let figure = FactorisationFigure::new(&FactorisationState::default());

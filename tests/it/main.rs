@@ -3,11 +3,17 @@
 
 mod charts;
 mod colormap;
+mod comparison;
+mod cost;
 mod export;
 mod factorisation;
 mod format;
+mod intrinsic;
+mod maths;
 mod memory;
+mod page;
 mod permalink;
+mod rank;
 mod state;
 mod svd;
 mod tables;

@@ -1,6 +1,6 @@
 //! Tests for the memory room: parameter counts, training memory, storage, and their human units.
 
-use lora_explorer::format::{bytes, count_si};
+use lora_explorer::format::{bytes, bytes_to, count_si, count_sig};
 use lora_explorer::math::lora::ParamCounts;
 use lora_explorer::math::memory::{
     full_finetune_bytes, lora_adapter_params, lora_finetune_bytes, lora_formula, rank_series,
@@ -75,9 +75,43 @@ fn real_block_adds_three_projections_and_two_layer_norms() {
 fn models_are_the_notebooks_four_in_order() {
     let names: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
     assert_eq!(names, ["BERT-base", "BERT-large", "GPT-2", "GPT-3"]);
-    let sizes: Vec<String> = MODELS.iter().map(|m| count_si(m.params)).collect();
-    assert_eq!(sizes, ["110M", "340M", "1.5B", "175B"]);
+    let sizes: Vec<String> = MODELS.iter().map(|m| count_sig(m.params)).collect();
+    assert_eq!(sizes, ["109M", "335M", "1.56B", "175B"]);
     assert!(model("GPT-3").note.contains("GPT-3.5"));
+}
+
+#[test]
+fn model_sizes_are_exact_counts_or_said_to_be_nominal() {
+    // BERT: token (30,522), position (512) and segment (2) embeddings and their LayerNorm, the
+    // blocks, and the pooler.
+    let bert = |d: u64, layers: u64| {
+        (30_522 + 512 + 2) * d + 2 * d + layers * transformer_block_params(d).total() + d * d + d
+    };
+    assert_eq!(model("BERT-base").params, bert(768, 12));
+    assert_eq!(model("BERT-large").params, bert(1024, 24));
+    assert_eq!(model("BERT-large").params, 335_141_888);
+    // GPT-2 XL: token (50,257) and position (1,024) embeddings, the blocks, the final LayerNorm.
+    let d = 1600;
+    let gpt2_xl = (50_257 + 1024) * d + 48 * transformer_block_params(d).total() + 2 * d;
+    assert_eq!(model("GPT-2").params, gpt2_xl);
+    assert_eq!(gpt2_xl, 1_557_611_200);
+    // Every note gives the exact count with the nominal size, or says the size is a round figure.
+    for (name, nominal) in [
+        ("BERT-base", "nominally 110M"),
+        ("BERT-large", "nominally 340M"),
+        ("GPT-2", "nominally 1.5B"),
+        ("GPT-3", "a round figure"),
+    ] {
+        let m = model(name);
+        assert!(m.note.contains(nominal), "{}", m.note);
+        if name != "GPT-3" {
+            assert!(
+                m.note.contains(&lora_explorer::format::thousands(m.params)),
+                "{}",
+                m.note
+            );
+        }
+    }
 }
 
 #[test]
@@ -99,25 +133,25 @@ fn counting_bytes_per_parameter() {
 }
 
 #[test]
-fn full_finetune_memory_matches_the_notebooks_bar_chart() {
-    // The notebook's 8 bytes a parameter: BERT-base 880 MB, GPT-3 "1400 GB".
+fn full_finetune_memory_of_each_model() {
+    // The notebook's 8 bytes a parameter, on the exact counts: GPT-3 is 1.40 TB, not "~1 GB".
     check_full(
         "BERT-base",
         Counting::WeightsAndGradsFp32,
-        880_000_000,
-        "880 MB",
+        875_857_920,
+        "876 MB",
     );
     check_full(
         "BERT-large",
         Counting::WeightsAndGradsFp32,
-        2_720_000_000,
-        "2.72 GB",
+        2_681_135_104,
+        "2.68 GB",
     );
     check_full(
         "GPT-2",
         Counting::WeightsAndGradsFp32,
-        12_000_000_000,
-        "12.0 GB",
+        12_460_889_600,
+        "12.5 GB",
     );
     check_full(
         "GPT-3",
@@ -129,8 +163,8 @@ fn full_finetune_memory_matches_the_notebooks_bar_chart() {
     check_full(
         "BERT-base",
         Counting::MixedPrecisionAdam,
-        1_760_000_000,
-        "1.76 GB",
+        1_751_715_840,
+        "1.75 GB",
     );
     check_full(
         "GPT-3",
@@ -138,7 +172,19 @@ fn full_finetune_memory_matches_the_notebooks_bar_chart() {
         2_800_000_000_000,
         "2.80 TB",
     );
-    check_full("BERT-base", Counting::WeightsOnly, 440_000_000, "440 MB");
+    check_full("BERT-base", Counting::WeightsOnly, 437_928_960, "438 MB");
+}
+
+#[test]
+fn the_notebooks_memory_chart_is_a_thousand_times_too_small() {
+    // The notebook: params in millions × 8 / 1000, labelled MB; then "~{last / 1000:.0f} GB".
+    let notebook_mb = 175_000.0 * 8.0 / 1000.0;
+    assert_eq!(notebook_mb, 1400.0);
+    assert_eq!(format!("~{:.0} GB", notebook_mb / 1000.0), "~1 GB");
+    // Its own 8 B a parameter, counted: 1,400 GB, a thousand times the 1,400 MB it draws.
+    let needed = full_finetune_bytes(&model("GPT-3"), Counting::WeightsAndGradsFp32);
+    assert_eq!(needed, 1000 * (notebook_mb as u64) * 1_000_000);
+    assert_eq!(bytes(needed), "1.40 TB");
 }
 
 #[test]
@@ -147,8 +193,8 @@ fn lora_adapter_counts_match_the_lora_paper() {
     let gpt3 = model("GPT-3");
     assert_eq!(lora_adapter_params(&gpt3, 1), 4_718_592);
     assert_eq!(lora_adapter_params(&gpt3, 8), 37_748_736);
-    assert_eq!(count_si(lora_adapter_params(&gpt3, 1)), "4.7M");
-    assert_eq!(count_si(lora_adapter_params(&gpt3, 8)), "37.7M");
+    assert_eq!(count_sig(lora_adapter_params(&gpt3, 1)), "4.72M");
+    assert_eq!(count_sig(lora_adapter_params(&gpt3, 8)), "37.7M");
     // The same count through ParamCounts: layers × 2 matrices × r·(d + d).
     let bert = model("BERT-base");
     let per_matrix = ParamCounts::new(768, 768, 8).lora;
@@ -235,6 +281,35 @@ fn bytes_in_decimal_si_units() {
     ] {
         assert_eq!(bytes(n), text, "{n}");
     }
+}
+
+#[test]
+fn counts_with_three_significant_figures() {
+    for (n, text) in [
+        (0, "0"),
+        (999, "999"),
+        (1000, "1.00k"),
+        (1_234_567, "1.23M"),
+        (2_359_296, "2.36M"),
+        (4_718_592, "4.72M"),
+        (9_995_000, "10.0M"),
+        (37_748_736, "37.7M"),
+        (109_482_240, "109M"),
+        (999_500_000, "1.00B"),
+        (1_557_611_200, "1.56B"),
+        (175_000_000_000, "175B"),
+        (1_230_000_000_000_000, "1,230T"),
+    ] {
+        assert_eq!(count_sig(n), text, "{n}");
+    }
+}
+
+#[test]
+fn bytes_with_fewer_figures_for_measurements() {
+    assert_eq!(bytes_to(1_200_000_000_000, 2), "1.2 TB");
+    assert_eq!(bytes_to(350_000_000_000, 2), "350 GB");
+    assert_eq!(bytes_to(995_000_000_000, 2), "1.0 TB");
+    assert_eq!(bytes_to(994_000_000_000, 2), "990 GB");
 }
 
 #[test]

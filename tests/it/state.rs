@@ -123,6 +123,8 @@ proptest! {
             prop_assert!((32..=512).contains(&i.n) && i.n % 32 == 0);
             prop_assert!((-4.0..=0.0).contains(&i.log10_noise));
             prop_assert!(state.cost.d_model % 64 == 0 && (64..=12_288).contains(&state.cost.d_model));
+            let r = &state.rank;
+            prop_assert!(r.rank >= 1 && r.rank <= r.n.min(128));
             // Every value reads back as a value the control accepts unchanged.
             for key in state.keys() {
                 let value = state.get(key).unwrap();

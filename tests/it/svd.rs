@@ -214,6 +214,9 @@ fn energy_and_rank_by_hand() {
     );
     assert_eq!(relative_tail_error(&sigma, 3), 0.0);
     assert_eq!(relative_tail_error(&sigma, 7), 0.0);
+    // Nothing left out is zero, not −0.0, which once printed as "-0.000000000".
+    assert!(relative_tail_error(&sigma, 3).is_sign_positive());
+    assert!(relative_tail_error(&sigma, 7).is_sign_positive());
 }
 
 #[test]
@@ -387,7 +390,7 @@ fn the_spectrum_summary_compares_the_rank_found_with_the_true_rank() {
     use lora_explorer::figures::intrinsic::SpectrumSummary;
     // Three strong directions and a weak tail: 95% is reached at 2, 99.9% at 4.
     let sigma = [10.0, 8.0, 1.0, 0.5, 0.01];
-    let at_95 = SpectrumSummary::new(&sigma, 5, 95.0);
+    let at_95 = SpectrumSummary::new(&sigma, 95.0);
     assert_eq!(at_95.rank, 2);
     let [reached, compression, notebook] = at_95.lines(5, 95.0, 3);
     assert!(
@@ -395,14 +398,15 @@ fn the_spectrum_summary_compares_the_rank_found_with_the_true_rank() {
         "{reached}"
     );
     assert!(
-        compression.contains("2·5·2 = 20 parameters instead of 25"),
+        compression.contains("2·5·2 = 20 parameters, 1.2× fewer than the 25 of ΔW itself"),
         "{compression}"
     );
     assert!(notebook.contains("would print rank 1"), "{notebook}");
-    let at_999 = SpectrumSummary::new(&sigma, 5, 99.9);
+    let at_999 = SpectrumSummary::new(&sigma, 99.9);
     assert_eq!(at_999.rank, 4);
     assert!(at_999.lines(5, 99.9, 3)[0]
         .contains("more than the true rank 3: the noise carries more than 0.1%"));
-    assert!(SpectrumSummary::new(&sigma, 5, 99.5).lines(5, 99.5, 3)[0]
-        .ends_with("That is the true rank."));
+    assert!(
+        SpectrumSummary::new(&sigma, 99.5).lines(5, 99.5, 3)[0].ends_with("That is the true rank.")
+    );
 }

@@ -22,7 +22,9 @@ mod spectra;
 pub use spectra::{factorisation_spectra_chart, IndexAxis};
 
 use crate::format;
-use crate::math::memory::{full_finetune_bytes, lora_finetune_bytes, Counting, ModelSpec};
+use crate::math::memory::{
+    full_finetune_bytes, lora_finetune_bytes, Counting, MeasuredMemory, ModelSpec,
+};
 
 /// Colours and font of the charts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -85,6 +87,8 @@ pub struct MemoryBar {
     pub full_bytes: u64,
     /// Bytes to train it with LoRA.
     pub lora_bytes: u64,
+    /// What the LoRA paper measured for it, drawn as a dashed mark across each bar.
+    pub measured: Option<MeasuredMemory>,
 }
 
 impl MemoryBar {
@@ -96,6 +100,7 @@ impl MemoryBar {
                 label: model.name.to_string(),
                 full_bytes: full_finetune_bytes(model, counting),
                 lora_bytes: lora_finetune_bytes(model, rank, counting),
+                measured: model.measured,
             })
             .collect()
     }
@@ -508,8 +513,9 @@ fn times(x: f64) -> String {
 ///
 /// Each bar carries its value in human units ([`format::bytes`]), on one line, or on two ("2.80" over
 /// "TB") when bars are narrow, or not at all when even that would overlap; model names are thinned
-/// out when they would overlap. A legend above names "Full fine-tuning" and "LoRA". Bars of 0 bytes
-/// are left out (a log axis has no zero); no bars, or only zeros, give a frame with a message.
+/// out when they would overlap. A legend above names "Full fine-tuning" and "LoRA", and the dashed
+/// marks of measured memory when a bar has them. Bars of 0 bytes are left out (a log axis has no
+/// zero); no bars, or only zeros, give a frame with a message.
 pub fn memory_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     bars: &[MemoryBar],
@@ -524,11 +530,24 @@ pub fn memory_chart<DB: DrawingBackend>(
     let Some((min, max)) = min_max(positive) else {
         return draw_message(area, theme, "No models to compare.");
     };
+    let measured = bars
+        .iter()
+        .filter_map(|bar| bar.measured)
+        .flat_map(|m| [m.full_bytes, m.lora_bytes])
+        .filter(|&b| b > 0)
+        .map(|b| b as f64);
+    let (min, max) = min_max(measured).map_or((min, max), |(lo, hi)| (min.min(lo), max.max(hi)));
     let layout = Layout::of(area);
-    let legend = [
+    let mut legend = vec![
         (Swatch::Bar(theme.secondary), "Full fine-tuning".to_string()),
         (Swatch::Bar(theme.primary), "LoRA".to_string()),
     ];
+    if bars.iter().any(|bar| bar.measured.is_some()) {
+        legend.push((
+            Swatch::Dashed(theme.text),
+            "Measured in the LoRA paper".to_string(),
+        ));
+    }
     let body = with_legend(area, layout, &legend, theme)?;
 
     // Pixel sizes, guessed before the chart exists, decide the labels.
@@ -602,8 +621,14 @@ pub fn memory_chart<DB: DrawingBackend>(
     // Bar i spans [i + 0.12, i + 0.48] (full) and [i + 0.52, i + 0.88] (LoRA).
     let value_style = text_style(theme, value_size, Pos::new(HPos::Center, VPos::Bottom));
     let line_height = (value_size + 2.0).round() as i32;
+    // Measured memory, drawn over the bars once they are all down.
+    let mut measured_marks: Vec<(f64, u64)> = Vec::new();
     for (idx, bar) in bars.iter().enumerate() {
         let left = idx as f64;
+        if let Some(m) = bar.measured {
+            measured_marks.push((left + 0.12, m.full_bytes));
+            measured_marks.push((left + 0.52, m.lora_bytes));
+        }
         for (value, x0, colour) in [
             (bar.full_bytes, left + 0.12, theme.secondary),
             (bar.lora_bytes, left + 0.52, theme.primary),
@@ -638,6 +663,18 @@ pub fn memory_chart<DB: DrawingBackend>(
                 _ => {}
             }
         }
+    }
+    // Each mark overhangs its bar a little, so that it shows where it meets the bar's top.
+    for (x0, value) in measured_marks.into_iter().filter(|&(_, v)| v > 0) {
+        let level = value as f64;
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x0 - 0.02, level), (x0 + 0.38, level)],
+                5,
+                3,
+                theme.text.stroke_width(2),
+            ))
+            .map_err(failed)?;
     }
     Ok(())
 }
