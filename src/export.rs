@@ -8,6 +8,7 @@ use nalgebra::DMatrix;
 
 use crate::figures::factorisation::{FactorisationFigure, MatrixId};
 use crate::figures::maths::{VectorId, WorkedExample};
+use crate::figures::Received;
 use crate::math::memory::MODELS;
 use crate::state::{format_float, PageState};
 
@@ -43,17 +44,13 @@ pub const CSV_FIGURES: [&str; 3] = ["factorisation", "maths", "spectrum"];
 
 /// The CSV files figure `figure_id` offers at `state`; `sigma` is the spectrum the page last
 /// received, for the spectrum figure. Empty for figures without numbers to download.
-pub fn downloads(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) -> Vec<Download> {
+pub fn downloads(figure_id: &str, state: &PageState, received: Received) -> Vec<Download> {
+    let sigma = received.sigma;
     let file =
         |what: &str, rows: usize, cols: usize| format!("lora-explorer-{what}-{rows}x{cols}.csv");
     match figure_id {
         "factorisation" => {
             let figure = FactorisationFigure::new(&state.factorisation);
-            let spectra = &figure.spectra;
-            // One row an index: σᵢ of W₀, of the update (α/r)·BA and of the merged weight.
-            let columns = DMatrix::from_fn(spectra.len(), 3, |i, col| {
-                [&spectra.w0, &spectra.update, &spectra.merged][col][i]
-            });
             MatrixId::ALL
                 .iter()
                 .map(|&id| {
@@ -63,12 +60,18 @@ pub fn downloads(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) -> V
                         text: matrix_csv(m),
                     }
                 })
-                .chain(std::iter::once(Download {
-                    name: format!(
-                        "lora-explorer-singular-values-W0-update-merged-{}.csv",
-                        spectra.len()
-                    ),
-                    text: matrix_csv(&columns),
+                .chain(received.spectra.map(|spectra| {
+                    // One row an index: σᵢ of W₀, of the update (α/r)·BA and of the merged weight.
+                    let columns = DMatrix::from_fn(spectra.len(), 3, |i, col| {
+                        [&spectra.w0, &spectra.update, &spectra.merged][col][i]
+                    });
+                    Download {
+                        name: format!(
+                            "lora-explorer-singular-values-W0-update-merged-{}.csv",
+                            spectra.len()
+                        ),
+                        text: matrix_csv(&columns),
+                    }
                 }))
                 .collect()
         }

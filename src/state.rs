@@ -132,10 +132,7 @@ fn parse_number(key: &str, raw: &str, bounds: Bounds) -> Result<(f64, Applied), 
             key: key.to_string(),
             raw: raw.to_string(),
         })?;
-    let steps = ((value - bounds.min) / bounds.step).round();
-    let snapped = (bounds.min + steps * bounds.step).clamp(bounds.min, bounds.max);
-    // Snapping accumulates rounding error for fractional steps; keep a clean decimal.
-    let used = (snapped * 1e9).round() / 1e9;
+    let used = snap(value, bounds);
     let applied = if (used - value).abs() <= 1e-9 * value.abs().max(1.0) {
         Applied::AsGiven
     } else {
@@ -144,6 +141,14 @@ fn parse_number(key: &str, raw: &str, bounds: Bounds) -> Result<(f64, Applied), 
         }
     };
     Ok((used, applied))
+}
+
+/// `value` snapped to the nearest step of `bounds` and clamped into them.
+fn snap(value: f64, bounds: Bounds) -> f64 {
+    let steps = ((value - bounds.min) / bounds.step).round();
+    let snapped = (bounds.min + steps * bounds.step).clamp(bounds.min, bounds.max);
+    // Snapping accumulates rounding error for fractional steps; keep a clean decimal.
+    (snapped * 1e9).round() / 1e9
 }
 
 /// Parses a value for numeric control `key` of `section`, within its current bounds.
@@ -267,6 +272,41 @@ impl FactorisationState {
     /// Largest d and k.
     pub fn max_size(&self) -> u32 {
         self.max_size
+    }
+
+    /// Sets the control `key` to `value` as a number, snapped and clamped as a typed value would be
+    /// (the toggle is on for any value but 0), the rank kept within min(d, k). A non-finite value or
+    /// an unknown key changes nothing. This is how the worker reads a state without parsing text.
+    pub fn set_value(&mut self, key: &str, value: f64) {
+        let Some(idx) = self.keys.iter().position(|k| *k == key) else {
+            return;
+        };
+        if !value.is_finite() {
+            return;
+        }
+        match (idx, self.bounds(key)) {
+            (5, _) => self.at_init = value != 0.0,
+            (0, Some(bounds)) => self.d = snap(value, bounds) as u32,
+            (1, Some(bounds)) => self.k = snap(value, bounds) as u32,
+            (2, Some(bounds)) => self.r = snap(value, bounds) as u32,
+            (3, Some(bounds)) => self.alpha = snap(value, bounds),
+            (_, Some(bounds)) => self.seed = snap(value, bounds) as u32,
+            _ => {}
+        }
+        self.r = self.r.clamp(1, self.max_rank());
+    }
+
+    /// The controls' values as numbers, in the order of their keys: d, k, r, α, seed, and 1 or 0
+    /// for the toggle.
+    pub fn values(&self) -> [f64; 6] {
+        [
+            f64::from(self.d),
+            f64::from(self.k),
+            f64::from(self.r),
+            self.alpha,
+            f64::from(self.seed),
+            f64::from(u8::from(self.at_init)),
+        ]
     }
 }
 

@@ -100,36 +100,21 @@ pub struct FactorisationFigure {
     pub colours: Diverging,
     /// Parameter counts of W₀ against B and A.
     pub counts: ParamCounts,
-    /// Singular values of W₀, the scaled update and the merged weight.
-    pub spectra: Spectra,
 }
 
 impl FactorisationFigure {
-    /// Computes the figure for `state`.
+    /// Computes the figure for `state`. Its singular values are [`Spectra`], computed apart (in the
+    /// worker) because three decompositions cost more than the rest of the figure.
     pub fn new(state: &FactorisationState) -> Self {
-        Self::with_w0_spectrum(state, None)
-    }
-
-    /// Computes the figure for `state`, reusing W₀'s singular values when a previous figure of the
-    /// same d, k and seed knew them (see [`FactorisationFigure::w0_spectrum_for`]).
-    pub fn with_w0_spectrum(state: &FactorisationState, w0_sigma: Option<Vec<f64>>) -> Self {
         let matrices = matrices(state);
         let colours = Diverging::new(matrices.max_abs());
         let counts = ParamCounts::new(u64::from(state.d), u64::from(state.k), u64::from(state.r));
-        let spectra = Spectra::new(&matrices, w0_sigma);
         Self {
             state: state.clone(),
             matrices,
             colours,
             counts,
-            spectra,
         }
-    }
-
-    /// W₀'s singular values if they hold for `state` too: W₀ depends only on d, k and the seed.
-    pub fn w0_spectrum_for(&self, state: &FactorisationState) -> Option<Vec<f64>> {
-        let same = (self.state.d, self.state.k, self.state.seed) == (state.d, state.k, state.seed);
-        same.then(|| self.spectra.w0.clone())
     }
 
     /// The matrix behind heatmap `id`.
@@ -341,7 +326,7 @@ pub const ZERO_TOLERANCE: f64 = 1e-10;
 const SIGNIFICANT: usize = 4;
 
 /// The singular values behind the figure's spectrum chart, each descending, min(d, k) of each.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Spectra {
     /// σ(W₀).
     pub w0: Vec<f64>,
@@ -349,6 +334,28 @@ pub struct Spectra {
     pub update: Vec<f64>,
     /// σ(W₀ + (α/r)·BA).
     pub merged: Vec<f64>,
+}
+
+/// Computes the figure's spectra state after state, reusing W₀'s singular values while d, k and
+/// the seed stay (moving r, α or the initialisation leaves W₀ as it is).
+#[derive(Debug, Default)]
+pub struct SpectraWorkbench {
+    /// W₀'s singular values and the (d, k, seed) they belong to.
+    w0: Option<((u32, u32, u32), Vec<f64>)>,
+}
+
+impl SpectraWorkbench {
+    /// The spectra of the figure at `state`.
+    pub fn spectra(&mut self, state: &FactorisationState) -> Spectra {
+        let key = (state.d, state.k, state.seed);
+        let known = self
+            .w0
+            .take()
+            .and_then(|(at, values)| (at == key).then_some(values));
+        let spectra = Spectra::new(&matrices(state), known);
+        self.w0 = Some((key, spectra.w0.clone()));
+        spectra
+    }
 }
 
 impl Spectra {

@@ -6,6 +6,7 @@ use nalgebra::DMatrix;
 use crate::figures::factorisation::{FactorisationFigure, MatrixId, ZERO_TOLERANCE};
 use crate::figures::maths::{VectorId, WorkedExample};
 use crate::figures::rank::ranks;
+use crate::figures::Received;
 use crate::format::{bytes, bytes_to, power_of_ten, ratio, signed, significant, thousands};
 use crate::math::lora::ParamCounts;
 use crate::math::svd::{cumulative_energy, relative_tail_error};
@@ -65,9 +66,10 @@ pub fn matrix_table(name: &str, m: &DMatrix<f64>) -> Table {
     }
 }
 
-/// The data tables of figure `figure_id` at `state`; `sigma` is the spectrum the page last received.
-/// Empty for figures that are tables already or have nothing drawn yet.
-pub fn data_tables(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) -> Vec<Table> {
+/// The data tables of figure `figure_id` at `state`, with what the page has `received` from its
+/// workers. Empty for figures that are tables already or have nothing drawn yet.
+pub fn data_tables(figure_id: &str, state: &PageState, received: Received) -> Vec<Table> {
+    let sigma = received.sigma;
     match figure_id {
         "memory" => {
             let bars = crate::figures::cost::memory_bars(&state.cost);
@@ -92,12 +94,11 @@ pub fn data_tables(figure_id: &str, state: &PageState, sigma: Option<&[f64]>) ->
         }
         "factorisation" => {
             let figure = FactorisationFigure::new(&state.factorisation);
-            let spectra = &figure.spectra;
             let value = |s: f64| significant(s, 6);
             MatrixId::ALL
                 .iter()
                 .map(|&id| matrix_table(id.name(), figure.matrix(id)))
-                .chain(std::iter::once(Table {
+                .chain(received.spectra.map(|spectra| Table {
                     caption: format!(
                         "Singular values, all {} of each; the update's zeros are below {} × its σ₁",
                         spectra.len(),

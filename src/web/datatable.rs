@@ -9,6 +9,7 @@ use web_sys::{Document, Element, HtmlDetailsElement};
 use super::dom::listen;
 use super::App;
 use crate::figures::tables::{data_tables, Table};
+use crate::figures::Received;
 
 /// The figures with a data table.
 pub const FIGURES: [&str; 6] = [
@@ -60,7 +61,12 @@ pub fn refresh(app: &App, figure_ids: &[&str]) {
             continue;
         }
         let sigma = app.intrinsic.borrow().sigma();
-        let tables = data_tables(figure_id, &app.state.borrow(), sigma.as_deref());
+        let spectra = app.factorisation.borrow().spectra();
+        let received = Received {
+            sigma: sigma.as_deref(),
+            spectra: spectra.as_ref(),
+        };
+        let tables = data_tables(figure_id, &app.state.borrow(), received);
         if let Err(err) = fill(&app.doc, &details, &tables) {
             super::dom::show_error(&format!(
                 "A data table could not be filled: {}",

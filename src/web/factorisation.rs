@@ -3,15 +3,19 @@
 
 use std::rc::Rc;
 
+use js_sys::{Float64Array, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    Document, Element, Event, HtmlCanvasElement, HtmlElement, KeyboardEvent, MouseEvent,
+    Document, Element, Event, HtmlCanvasElement, HtmlElement, KeyboardEvent, MessageEvent,
+    MouseEvent,
 };
 
+use super::channel::{Channel, Handlers};
 use super::dom::{by_id, listen, typed_by_id};
 use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
+use super::worker::factorisation_request;
 use super::App;
-use crate::figures::factorisation::{FactorisationFigure, MatrixId};
+use crate::figures::factorisation::{FactorisationFigure, MatrixId, Spectra};
 use crate::render::charts::{factorisation_spectra_chart, IndexAxis, Theme};
 use crate::render::heatmap::heatmap_rgba;
 use crate::state::FactorisationState;
@@ -50,8 +54,13 @@ pub struct FactorisationView {
     spectrum: SpectrumChart,
 }
 
-/// The spectrum chart under the heatmaps and what it last drew.
+/// The spectrum chart under the heatmaps, the worker that computes its singular values, and what
+/// it last drew.
 struct SpectrumChart {
+    channel: Channel,
+    /// The state of the latest request, and the spectra the worker answered for it.
+    requested: Option<FactorisationState>,
+    received: Option<Spectra>,
     canvas: HtmlCanvasElement,
     report: Element,
     caption: Element,
@@ -87,6 +96,9 @@ impl FactorisationView {
             cell_css: CELL_RANGE.1,
             cursor: None,
             spectrum: SpectrumChart {
+                channel: Channel::start()?,
+                requested: None,
+                received: None,
                 canvas: typed_by_id(doc, "f-spectrum-chart")?,
                 report: by_id(doc, "f-spectrum-report")?,
                 caption: by_id(doc, "f-spectrum-caption")?,
@@ -164,8 +176,40 @@ impl FactorisationView {
         Ok(())
     }
 
-    /// Listens for pointing and the arrow keys on the spectrum chart.
+    /// Listens to the spectrum worker, and for pointing and the arrow keys on the chart.
     fn bind_spectrum(app: &Rc<App>) -> Result<(), JsValue> {
+        let on_answer = Rc::clone(app);
+        let message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+            let answered = on_answer
+                .factorisation
+                .borrow_mut()
+                .on_answer(&message.data());
+            match answered {
+                Ok(true) => super::datatable::refresh(&on_answer, &["factorisation"]),
+                Ok(false) => {}
+                Err(err) => super::dom::show_error(&format!(
+                    "The spectrum chart could not be drawn: {}",
+                    super::dom::describe(&err)
+                )),
+            }
+        });
+        let on_failure = Rc::clone(app);
+        let error =
+            Closure::<dyn FnMut(Event)>::new(move |_| {
+                on_failure.factorisation.borrow().spectrum.report.set_text_content(Some(
+                "The background worker that computes the singular values could not start: reload \
+                 the page to try again.",
+            ));
+            });
+        // Both handlers live as long as the page.
+        app.factorisation
+            .borrow_mut()
+            .spectrum
+            .channel
+            .attach(Handlers {
+                message: message.into_js_value().unchecked_into(),
+                error: error.into_js_value().unchecked_into(),
+            });
         let canvas = app.factorisation.borrow().spectrum.canvas.clone();
         let on_move = Rc::clone(app);
         listen(&canvas, "mousemove", move |event: Event| {
@@ -197,7 +241,7 @@ impl FactorisationView {
                 return;
             };
             let mut view = on_key.factorisation.borrow_mut();
-            let len = view.figure.as_ref().map_or(0, |f| f.spectra.len());
+            let len = view.spectrum.received.as_ref().map_or(0, Spectra::len);
             let last = len.saturating_sub(1);
             let current = view.spectrum.pointed.unwrap_or(0);
             let target = match key.as_str() {
@@ -221,9 +265,7 @@ impl FactorisationView {
 
     /// Recomputes the figure for `state` and paints it, its chart in `theme`'s colours.
     pub fn render(&mut self, state: &FactorisationState, theme: &Theme) -> Result<(), JsValue> {
-        // W₀'s spectrum depends on d, k and the seed only: moving r or α reuses it.
-        let known = self.figure.as_ref().and_then(|f| f.w0_spectrum_for(state));
-        let figure = FactorisationFigure::with_w0_spectrum(state, known);
+        let figure = FactorisationFigure::new(state);
         let stacked = self.container_width < STACK_BELOW;
         self.container
             .class_list()
@@ -264,26 +306,73 @@ impl FactorisationView {
             element.set_text_content(Some(&line));
         }
         self.caption.set_text_content(Some(&figure.caption()));
-        self.spectrum
-            .caption
-            .set_text_content(Some(&figure.spectra.caption(state.r)));
-        self.spectrum
-            .canvas
-            .set_attribute("aria-label", &figure.spectra.description())?;
-        // Keep the pointed cell and index if they still exist; their values have changed, so
-        // re-report them.
+        // Keep the pointed cell if it still exists; its value has changed, so re-report it.
         let cursor = self
             .cursor
             .filter(|&(id, row, col)| figure.cell_report(id, row, col).is_some());
-        let pointed = self
-            .spectrum
-            .pointed
-            .filter(|&idx| idx < figure.spectra.len());
         self.figure = Some(figure);
         self.point_at(cursor);
+        // The singular values come from the worker; the chart keeps the last ones until then.
         self.spectrum.theme = *theme;
-        self.point_at_index(pointed);
+        if self.spectrum.requested.as_ref() != Some(state) {
+            self.spectrum.requested = Some(state.clone());
+            self.spectrum
+                .channel
+                .send(|job| factorisation_request(job, state))?;
+        } else {
+            // Same numbers, new width or theme: redraw what was received.
+            self.point_at_index(self.spectrum.pointed);
+        }
         Ok(())
+    }
+
+    /// Takes a message from the spectrum worker. Returns whether it brought the spectra of the
+    /// latest request, which are then drawn.
+    fn on_answer(&mut self, data: &JsValue) -> Result<bool, JsValue> {
+        let field = |key: &str| Reflect::get(data, &JsValue::from_str(key));
+        let kind = field("kind")?.as_string().unwrap_or_default();
+        let channel = &mut self.spectrum.channel;
+        match kind.as_str() {
+            "ready" => channel.on_ready().map(|()| false),
+            "error" => {
+                let message = field("message")?.as_string().unwrap_or_default();
+                super::dom::show_error(&format!("The background worker failed: {message}."));
+                Ok(false)
+            }
+            "factorisation" if channel.answers_latest(field("job")?.as_f64()) => {
+                let values = |key: &str| -> Result<Vec<f64>, JsValue> {
+                    Ok(field(key)?.dyn_into::<Float64Array>()?.to_vec())
+                };
+                let spectra = Spectra {
+                    w0: values("w0")?,
+                    update: values("update")?,
+                    merged: values("merged")?,
+                };
+                let rank = self.spectrum.requested.as_ref().map_or(0, |state| state.r);
+                self.spectrum
+                    .caption
+                    .set_text_content(Some(&spectra.caption(rank)));
+                self.spectrum
+                    .canvas
+                    .set_attribute("aria-label", &spectra.description())?;
+                self.spectrum.canvas.set_attribute(
+                    "data-ms",
+                    &format!("{:.2}", field("ms")?.as_f64().unwrap_or(0.0)),
+                )?;
+                let pointed = self.spectrum.pointed.filter(|&idx| idx < spectra.len());
+                self.spectrum.received = Some(spectra);
+                self.point_at_index(pointed);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Figure 3's singular values for the current state, once the worker has sent them.
+    pub fn spectra(&self) -> Option<Spectra> {
+        let current = self.figure.as_ref().map(|f| &f.state);
+        let answered = !self.spectrum.channel.busy && self.spectrum.requested.as_ref() == current;
+        answered.then(|| self.spectrum.received.clone()).flatten()
     }
 
     /// Redraws the spectrum chart in `theme`'s colours; nothing else of the figure has colours
@@ -295,10 +384,11 @@ impl FactorisationView {
 
     /// Marks index `pointed` (or none) on the spectrum chart, redraws it and reports its values.
     fn point_at_index(&mut self, pointed: Option<usize>) {
-        let Some(figure) = &self.figure else { return };
         let chart = &mut self.spectrum;
+        let Some(spectra) = &chart.received else {
+            return;
+        };
         chart.pointed = pointed;
-        let spectra = &figure.spectra;
         let report = pointed
             .and_then(|idx| spectra.point_report(idx))
             .unwrap_or_else(|| SPECTRUM_PROMPT.to_string());

@@ -9,10 +9,11 @@
 
 use std::rc::Rc;
 
-use js_sys::{Float64Array, Object, Reflect, Uint8Array};
+use js_sys::{Float64Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent, Worker};
+use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent};
 
+use super::channel::{Channel, Handlers};
 use super::dom::{by_id, show_error, typed_by_id};
 use super::paint::{paint_chart, Heatmap};
 use super::worker::{request, Want};
@@ -28,8 +29,6 @@ use crate::state::{format_float, IntrinsicState};
 const CHART_HEIGHT: f64 = 320.0;
 /// Largest side of an approximation heatmap, in CSS pixels.
 const HEATMAP_MAX: f64 = 360.0;
-/// The script that starts the worker, relative to the page.
-const WORKER_URL: &str = "./worker-loader.js";
 
 /// What the workers last answered for the latest jobs.
 #[derive(Default)]
@@ -39,92 +38,11 @@ struct Answers {
     approximation_ms: f64,
 }
 
-/// The worker's message and error handlers, kept to attach to a restarted worker.
-struct Handlers {
-    message: js_sys::Function,
-    error: js_sys::Function,
-}
-
 /// Which worker a message came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
     Spectra,
     Approximations,
-}
-
-/// A connection to one worker: its latest job, and a request held until the worker is ready.
-struct Channel {
-    worker: Worker,
-    handlers: Option<Handlers>,
-    /// Whether the worker has said it listens; messages sent before that would be lost.
-    ready: bool,
-    waiting: Option<Object>,
-    job: f64,
-    /// The matrix of the latest request until its answer arrives.
-    working_on: Option<MatrixSpec>,
-}
-
-impl Channel {
-    fn start() -> Result<Self, JsValue> {
-        Ok(Self {
-            worker: Worker::new(WORKER_URL)?,
-            handlers: None,
-            ready: false,
-            waiting: None,
-            job: 0.0,
-            working_on: None,
-        })
-    }
-
-    fn attach(&mut self, handlers: Handlers) {
-        self.worker.set_onmessage(Some(&handlers.message));
-        self.worker.set_onerror(Some(&handlers.error));
-        self.handlers = Some(handlers);
-    }
-
-    /// Stops the worker, whatever it is doing, and starts a fresh one with the same handlers.
-    fn restart(&mut self) -> Result<(), JsValue> {
-        self.worker.terminate();
-        self.worker = Worker::new(WORKER_URL)?;
-        if let Some(handlers) = &self.handlers {
-            self.worker.set_onmessage(Some(&handlers.message));
-            self.worker.set_onerror(Some(&handlers.error));
-        }
-        self.ready = false;
-        self.working_on = None;
-        Ok(())
-    }
-
-    /// Posts a new request, or holds it until the worker is ready.
-    fn post(&mut self, want: Want, spec: MatrixSpec, rank: usize) -> Result<(), JsValue> {
-        self.job += 1.0;
-        self.working_on = Some(spec);
-        let message = request(self.job, want, spec, rank);
-        if self.ready {
-            self.worker.post_message(&message)
-        } else {
-            self.waiting = Some(message);
-            Ok(())
-        }
-    }
-
-    /// The worker listens now: send what was held.
-    fn on_ready(&mut self) -> Result<(), JsValue> {
-        self.ready = true;
-        match self.waiting.take() {
-            Some(message) => self.worker.post_message(&message),
-            None => Ok(()),
-        }
-    }
-
-    /// Whether `job` answers the latest request; if so the worker is idle again.
-    fn answers_latest(&mut self, job: Option<f64>) -> bool {
-        let latest = job == Some(self.job);
-        if latest {
-            self.working_on = None;
-        }
-        latest
-    }
 }
 
 /// The section's elements, its workers and what it knows.
@@ -252,16 +170,18 @@ impl IntrinsicView {
             let matrix_changed = self.posted.map(|(s, _)| s) != Some(spec);
             let rank = state.approx_rank as usize;
             if matrix_changed {
-                self.spectra.post(Want::Spectrum, spec, 0)?;
+                self.spectra
+                    .send(|job| request(job, Want::Spectrum, spec, 0))?;
                 // A full SVD of another matrix is stale: stop it, so that it neither delays the new
                 // answer nor takes a core from the spectrum. The approximation is asked for once
                 // the spectrum has arrived, for the same reason.
-                if self.approximations.working_on.is_some() {
+                if self.approximations.busy {
                     self.approximations.restart()?;
                 }
                 self.next_approximation = Some((spec, rank));
             } else {
-                self.approximations.post(Want::Approximation, spec, rank)?;
+                self.approximations
+                    .send(|job| request(job, Want::Approximation, spec, rank))?;
             }
             self.posted = Some(wanted);
             if matrix_changed {
@@ -358,7 +278,8 @@ impl IntrinsicView {
         match kind.as_str() {
             "spectrum" => {
                 if let Some((spec, rank)) = self.next_approximation.take() {
-                    self.approximations.post(Want::Approximation, spec, rank)?;
+                    self.approximations
+                        .send(|job| request(job, Want::Approximation, spec, rank))?;
                 }
                 let sigma: Float64Array = field("sigma")?.dyn_into()?;
                 self.answers.sigma = Some(sigma.to_vec());

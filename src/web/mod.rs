@@ -7,6 +7,7 @@
 //! on mount and on resize (`measure`), never inside an input handler.
 
 mod announce;
+mod channel;
 mod comparison;
 mod cost;
 mod datatable;

@@ -14,6 +14,7 @@ use super::paint::context;
 use super::permalink::address;
 use super::App;
 use crate::export::{downloads, peft_config, CSV_FIGURES};
+use crate::figures::Received;
 
 /// Extra height given to an iframe beyond the figure's own, for the page's margins, in CSS pixels.
 const IFRAME_MARGIN: i32 = 48;
@@ -234,7 +235,12 @@ impl Share {
     /// Lists the figure's CSV files as download links.
     fn list_csv(&self, state: &crate::state::PageState) -> Result<(), JsValue> {
         let sigma = self.app.intrinsic.borrow().sigma();
-        let files = downloads(&self.figure_id, state, sigma.as_deref());
+        let spectra = self.app.factorisation.borrow().spectra();
+        let received = Received {
+            sigma: sigma.as_deref(),
+            spectra: spectra.as_ref(),
+        };
+        let files = downloads(&self.figure_id, state, received);
         let doc = document()?;
         self.label
             .set_text_content(Some("This figure's numbers as CSV, one file a matrix"));

@@ -1,9 +1,12 @@
-//! The Web Worker: computes the intrinsic-rank section's singular values and approximations off the
-//! main thread.
+//! The Web Worker: computes the intrinsic-rank section's singular values and approximations, and
+//! Figure 3's spectra, off the main thread.
 //!
-//! Protocol. The page runs two of these workers, one for spectra and one for approximations, so
-//! that a slow full SVD never delays a spectrum. It posts requests `{job, want, n, trueRank, noise,
-//! seed, rank}`, `want` being "spectrum" or "approximation" and `job` growing with every request.
+//! Protocol. The page runs three of these workers, one for spectra, one for approximations, so
+//! that a slow full SVD never delays a spectrum, and one for Figure 3. It posts requests `{job,
+//! want, n, trueRank, noise, seed, rank}`, `want` being "spectrum" or "approximation" and `job`
+//! growing with every request, or `{job, want: "factorisation", fd, fk, fr, fa, fs, fi}` with Figure
+//! 3's state under its URL keys, answered by `{job, kind: "factorisation", w0, update, merged
+//! (Float64Array), ms}`.
 //! A worker answers only the latest request it has read: `{job, kind: "spectrum", sigma:
 //! Float64Array, ms, svdMs}` (`svdMs` times the singular values alone, without drawing ΔW), or
 //! `{job, kind: "approximation", n, rank, delta, approx, residual (Uint8Array RGBA, transferred),
@@ -18,7 +21,9 @@ use js_sys::{Array, Float64Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::figures::factorisation::SpectraWorkbench;
 use crate::figures::intrinsic::{MatrixSpec, Workbench};
+use crate::state::{FactorisationState, Section};
 
 /// What a request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,19 +44,31 @@ impl Want {
 }
 
 /// One request from the page.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Request {
     job: f64,
-    want: Want,
-    spec: MatrixSpec,
-    rank: usize,
+    work: Work,
+}
+
+/// What a request asks to compute.
+#[derive(Clone, Debug)]
+enum Work {
+    /// The intrinsic-rank section's spectrum or approximation of a matrix.
+    Intrinsic {
+        want: Want,
+        spec: MatrixSpec,
+        rank: usize,
+    },
+    /// Figure 3's singular values at a state.
+    Factorisation(FactorisationState),
 }
 
 /// The worker's state between messages.
 struct Worker {
     scope: DedicatedWorkerGlobalScope,
     workbench: RefCell<Workbench>,
-    latest: Cell<Option<Request>>,
+    spectra: RefCell<SpectraWorkbench>,
+    latest: RefCell<Option<Request>>,
     scheduled: Cell<bool>,
 }
 
@@ -65,13 +82,14 @@ pub fn start() {
     let worker = Rc::new(Worker {
         scope: scope.clone(),
         workbench: RefCell::new(Workbench::default()),
-        latest: Cell::new(None),
+        spectra: RefCell::new(SpectraWorkbench::default()),
+        latest: RefCell::new(None),
         scheduled: Cell::new(false),
     });
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         match parse_request(&event.data()) {
             Some(request) => {
-                worker.latest.set(Some(request));
+                worker.latest.replace(Some(request));
                 schedule(&worker);
             }
             None => post_error(&worker.scope, "the worker received a malformed request"),
@@ -107,11 +125,33 @@ fn run(worker: &Rc<Worker>) {
         return;
     };
     let started = now();
+    let (want, spec, rank) = match request.work {
+        Work::Intrinsic { want, spec, rank } => (want, spec, rank),
+        Work::Factorisation(state) => {
+            let spectra = worker.spectra.borrow_mut().spectra(&state);
+            let message = object(&[
+                ("job", request.job.into()),
+                ("kind", "factorisation".into()),
+                ("w0", Float64Array::from(spectra.w0.as_slice()).into()),
+                (
+                    "update",
+                    Float64Array::from(spectra.update.as_slice()).into(),
+                ),
+                (
+                    "merged",
+                    Float64Array::from(spectra.merged.as_slice()).into(),
+                ),
+                ("ms", (now() - started).into()),
+            ]);
+            post(worker, &message, &Array::new());
+            return;
+        }
+    };
     let mut workbench = worker.workbench.borrow_mut();
-    if request.want == Want::Spectrum {
-        workbench.load(request.spec);
+    if want == Want::Spectrum {
+        workbench.load(spec);
         let loaded = now();
-        let sigma = Float64Array::from(workbench.spectrum(request.spec));
+        let sigma = Float64Array::from(workbench.spectrum(spec));
         let finished = now();
         let message = object(&[
             ("job", request.job.into()),
@@ -123,7 +163,7 @@ fn run(worker: &Rc<Worker>) {
         post(worker, &message, &Array::new());
         return;
     }
-    let approximation = workbench.approximation(request.spec, request.rank);
+    let approximation = workbench.approximation(spec, rank);
     let [delta, approx, residual] = approximation.pixels.map(|p| Uint8Array::from(p.as_slice()));
     let transfer = Array::of3(&delta.buffer(), &approx.buffer(), &residual.buffer());
     let message = object(&[
@@ -195,19 +235,41 @@ fn parse_request(data: &JsValue) -> Option<Request> {
     {
         "spectrum" => Want::Spectrum,
         "approximation" => Want::Approximation,
+        "factorisation" => {
+            // The state clamps every value, as it does for a link.
+            let mut state = FactorisationState::figure();
+            for key in state.keys() {
+                state.set_value(key, number(key)?);
+            }
+            return Some(Request {
+                job: number("job")?,
+                work: Work::Factorisation(state),
+            });
+        }
         _ => return None,
     };
     Some(Request {
         job: number("job")?,
-        want,
-        spec: MatrixSpec {
-            n: count("n")?,
-            true_rank: count("trueRank")?,
-            noise: number("noise").filter(|v| v.is_finite())?,
-            seed: number("seed").filter(|v| v.is_finite() && *v >= 0.0)? as u64,
+        work: Work::Intrinsic {
+            want,
+            spec: MatrixSpec {
+                n: count("n")?,
+                true_rank: count("trueRank")?,
+                noise: number("noise").filter(|v| v.is_finite())?,
+                seed: number("seed").filter(|v| v.is_finite() && *v >= 0.0)? as u64,
+            },
+            rank: count("rank")?,
         },
-        rank: count("rank")?,
     })
+}
+
+/// The request for Figure 3's spectra at `state`, as the worker reads it.
+pub fn factorisation_request(job: f64, state: &FactorisationState) -> Object {
+    let mut properties = vec![("job", job.into()), ("want", "factorisation".into())];
+    for (key, value) in state.keys().iter().zip(state.values()) {
+        properties.push((key, value.into()));
+    }
+    object(&properties)
 }
 
 /// The request the page sends for `want` of `spec` at `rank`, as the worker reads it.

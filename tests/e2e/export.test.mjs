@@ -31,7 +31,7 @@ test('a figure downloads as a PNG at the screen pixel density', async () => {
   assert.ok(width >= span * dpr && width <= (span + 64) * dpr + 480 * dpr, `${width} for a span of ${span}`);
 });
 
-test('the factorisation figure offers its five matrices as CSV', async () => {
+test('the factorisation figure offers its five matrices and its singular values as CSV', async () => {
   await tool('factorisation', 'CSV');
   const links = await page.$$eval('#fig-factorisation .share-files a', (as) => as.map((a) => [a.download, a.href]));
   assert.deepEqual(links.map(([name]) => name), [
@@ -40,7 +40,13 @@ test('the factorisation figure offers its five matrices as CSV', async () => {
     'lora-explorer-A-2x4.csv',
     'lora-explorer-deltaW-4x4.csv',
     'lora-explorer-W0-plus-scaled-BA-4x4.csv',
+    'lora-explorer-singular-values-W0-update-merged-4.csv',
   ]);
+  // The spectra: four rows of σ(W₀), σ(update), σ(merged); rank 2, so the update's last two are 0.
+  const spectra = decodeURIComponent(links[5][1].split(',').slice(1).join(','))
+    .trim().split('\n').map((line) => line.split(',').map(Number));
+  assert.equal(spectra.length, 4);
+  assert.deepEqual(spectra.map((row) => row[1] === 0), [false, false, true, true]);
   const b = decodeURIComponent(links[1][1].split(',').slice(1).join(','));
   const rows = b.trim().split('\n').map((line) => line.split(',').map(Number));
   assert.equal(rows.length, 4);
@@ -67,8 +73,9 @@ test('the PEFT button gives the figure rank and alpha as a LoraConfig', async ()
 
 test('the data table under a figure shows its numbers, downsampled, and follows the sliders', async () => {
   await page.click('#fig-factorisation-data summary');
-  // The details element fills its tables when its toggle event arrives, a task after the click.
-  await page.waitForFunction(() => document.querySelectorAll('#fig-factorisation-data table').length === 5);
+  // The details element fills its tables when its toggle event arrives, a task after the click:
+  // five matrices and the singular values.
+  await page.waitForFunction(() => document.querySelectorAll('#fig-factorisation-data table').length === 6);
   await page.focus('#fd');
   await page.keyboard.press('End');
   const rows = await page.$$eval('#fig-factorisation-data table:first-of-type tbody tr', (r) => r.length);

@@ -24,6 +24,8 @@ export async function openPage({ query = '', viewport = { width: 1280, height: 9
   await page.goto(server.url + query);
   await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
   await page.waitForFunction(() => !document.getElementById('i-status').classList.contains('busy'), null, { timeout: 20000 });
+  // Figure 3's singular values come from a worker too.
+  await page.waitForFunction(() => document.getElementById('f-spectrum-caption')?.textContent !== '', null, { timeout: 20000 });
   return {
     browser,
     page,
@@ -46,4 +48,12 @@ export const imageOf = (page, id) => page.$eval(`#${id}`, (c) => c.toDataURL());
 export async function press(page, id, ...keys) {
   await page.focus(`#${id}`);
   for (const key of keys) await page.keyboard.press(key);
+}
+
+/** Waits until the text of the element with `id` matches `pattern`; resolves to that text. */
+export async function waitForText(page, id, pattern) {
+  const source = pattern.source;
+  const flags = pattern.flags;
+  await page.waitForFunction(([id, source, flags]) => new RegExp(source, flags).test(document.getElementById(id)?.textContent ?? ''), [id, source, flags], { timeout: 10000 });
+  return textOf(page, id);
 }

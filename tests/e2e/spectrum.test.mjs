@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { openPage, textOf, imageOf, press } from './page.mjs';
+import { openPage, textOf, imageOf, press, waitForText } from './page.mjs';
 
 const sessions = [];
 after(async () => {
@@ -28,15 +28,15 @@ test('the caption counts the update’s directions and bounds every move by Weyl
   // r follows the slider.
   const before = await imageOf(page, 'f-spectrum-chart');
   await press(page, 'fr', 'ArrowRight');
-  assert.match(await textOf(page, 'f-spectrum-caption'), /has 4 directions: 4 of its 12/);
+  await waitForText(page, 'f-spectrum-caption', /has 4 directions: 4 of its 12/);
   assert.notEqual(await imageOf(page, 'f-spectrum-chart'), before);
   // At initialisation the update has no direction and the merged spectrum is W₀'s.
   await page.click('#fi');
-  assert.match(await textOf(page, 'f-spectrum-caption'), /no direction at all: all 12 of its singular values are zero.*largest move 0\)/);
+  await waitForText(page, 'f-spectrum-caption', /no direction at all: all 12 of its singular values are zero.*largest move 0\)/);
   // Full rank: every value non-zero.
   await page.click('#fi');
   await press(page, 'fr', 'End');
-  assert.match(await textOf(page, 'f-spectrum-caption'), /has 12 directions: all 12 of its singular values are non-zero/);
+  await waitForText(page, 'f-spectrum-caption', /has 12 directions: all 12 of its singular values are non-zero/);
   assert.deepEqual(consoleMessages, []);
 });
 
@@ -66,7 +66,16 @@ test('the data table and the CSV carry the three spectra', async () => {
   const details = await page.$('#fig-factorisation details.data-table');
   await details.evaluate((el) => new Promise((resolve) => { el.addEventListener('toggle', resolve, { once: true }); el.open = true; }));
   const captions = await page.$$eval('#fig-factorisation details.data-table caption', (cs) => cs.map((c) => c.textContent));
-  assert.ok(captions.some((c) => /Singular values/.test(c)), captions.join(' | '));
+  assert.ok(captions.some((c) => /Singular values, all 5 of each/.test(c)), captions.join(' | '));
+  // Moving r refills the open table once the worker has answered: rank 3, so two zeros, not three.
+  await press(page, 'fr', 'ArrowRight');
+  await page.waitForFunction(() => {
+    const table = [...document.querySelectorAll('#fig-factorisation details.data-table table')].find((t) => /Singular values/.test(t.caption?.textContent));
+    return table && [...table.querySelectorAll('tbody tr')].filter((tr) => tr.cells[2].textContent === '0').length === 2;
+  });
+  await page.click('#fig-factorisation .figure-tools button:text-is("CSV")');
+  const files = await page.$$eval('#fig-factorisation .share-files a', (as) => as.map((a) => a.download));
+  assert.ok(files.includes('lora-explorer-singular-values-W0-update-merged-5.csv'), files.join(', '));
   assert.deepEqual(consoleMessages, []);
 });
 

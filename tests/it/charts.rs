@@ -330,13 +330,13 @@ fn every_chart_draws_on_a_phone_sized_area() {
 
 mod factorisation_spectra {
     use super::*;
-    use lora_explorer::figures::factorisation::FactorisationFigure;
+    use lora_explorer::figures::factorisation::{FactorisationFigure, Spectra};
     use lora_explorer::render::charts::{factorisation_spectra_chart, IndexAxis};
     use lora_explorer::state::FactorisationState;
 
     fn draw(state: &FactorisationState, pointed: Option<usize>, expected: &[&str]) -> IndexAxis {
         let figure = FactorisationFigure::new(state);
-        let s = &figure.spectra;
+        let s = &Spectra::new(&figure.matrices, None);
         let mut axis = None;
         check(
             |area| {
@@ -375,7 +375,7 @@ mod factorisation_spectra {
         // At initialisation nothing is non-zero, so there is no rank marker.
         state.at_init = true;
         let figure = FactorisationFigure::new(&state);
-        let s = &figure.spectra;
+        let s = &Spectra::new(&figure.matrices, None);
         let (result, svg) = render((800, 400), |area| {
             factorisation_spectra_chart(area, &s.w0, &s.update, &s.merged, None, &Theme::dark())
                 .map(|_| ())
@@ -385,7 +385,7 @@ mod factorisation_spectra {
         // Full rank: no marker either, and a compact phone layout still draws.
         (state.d, state.k, state.r, state.at_init) = (64, 64, 64, false);
         let figure = FactorisationFigure::new(&state);
-        let s = &figure.spectra;
+        let s = &Spectra::new(&figure.matrices, None);
         let (result, svg) = render((320, 300), |area| {
             factorisation_spectra_chart(
                 area,

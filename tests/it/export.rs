@@ -1,7 +1,8 @@
 //! Downloads: CSV that reads back exactly, and PEFT configurations matching the figures.
 
 use lora_explorer::export::{downloads, matrix_csv, peft_config};
-use lora_explorer::figures::factorisation::{FactorisationFigure, MatrixId};
+use lora_explorer::figures::factorisation::{FactorisationFigure, MatrixId, SpectraWorkbench};
+use lora_explorer::figures::Received;
 use lora_explorer::state::PageState;
 use nalgebra::DMatrix;
 
@@ -25,7 +26,17 @@ fn csv_reads_back_exactly() {
 fn the_factorisation_figure_offers_its_five_matrices() {
     let mut state = PageState::default();
     state.set("fd", "6").unwrap();
-    let files = downloads("factorisation", &state, None);
+    let spectra = SpectraWorkbench::default().spectra(&state.factorisation);
+    let received = Received {
+        sigma: None,
+        spectra: Some(&spectra),
+    };
+    let files = downloads("factorisation", &state, received);
+    // Until the worker has answered, the five matrices only.
+    assert_eq!(
+        downloads("factorisation", &state, Received::default()).len(),
+        5
+    );
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -44,7 +55,6 @@ fn the_factorisation_figure_offers_its_five_matrices() {
         .lines()
         .map(|line| line.split(',').map(|v| v.parse().unwrap()).collect())
         .collect();
-    let spectra = FactorisationFigure::new(&state.factorisation).spectra;
     assert_eq!(rows.len(), 4);
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row, &[spectra.w0[i], spectra.update[i], spectra.merged[i]]);
@@ -56,7 +66,7 @@ fn the_factorisation_figure_offers_its_five_matrices() {
     );
     let figure = FactorisationFigure::new(&state.factorisation);
     assert_eq!(files[1].text, matrix_csv(figure.matrix(MatrixId::B)));
-    assert!(downloads("rank", &state, None).is_empty());
+    assert!(downloads("rank", &state, Received::default()).is_empty());
     // Exactly the figures listed as offering CSV do, once their numbers exist.
     for figure in [
         "layer",
@@ -69,14 +79,14 @@ fn the_factorisation_figure_offers_its_five_matrices() {
         "comparison",
         "quiz",
     ] {
-        let offers = !downloads(figure, &state, Some(&[1.0])).is_empty();
+        let offers = !downloads(figure, &state, sigma(&[1.0])).is_empty();
         assert_eq!(
             offers,
             lora_explorer::export::CSV_FIGURES.contains(&figure),
             "{figure}"
         );
     }
-    assert_eq!(downloads("spectrum", &state, Some(&[3.0, 1.0])).len(), 1);
+    assert_eq!(downloads("spectrum", &state, sigma(&[3.0, 1.0])).len(), 1);
 }
 
 #[test]
@@ -192,5 +202,13 @@ fn the_gpt2_comment_counts_what_c_attn_trains() {
     for r in [1, 8, 64] {
         let fused = ParamCounts::new(3 * gpt2.d_model, gpt2.d_model, r).lora * gpt2.n_layers;
         assert_eq!(fused, lora_adapter_params(&gpt2, r), "r = {r}");
+    }
+}
+
+/// What the page holds once the worker has sent these singular values.
+fn sigma(values: &[f64]) -> Received<'_> {
+    Received {
+        sigma: Some(values),
+        spectra: None,
     }
 }

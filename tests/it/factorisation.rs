@@ -267,7 +267,7 @@ fn labels_carry_names_and_shapes() {
 
 // The spectrum chart's numbers: the update's rank, Weyl's inequality and the caption.
 
-use lora_explorer::figures::factorisation::{Spectra, ZERO_TOLERANCE};
+use lora_explorer::figures::factorisation::{Spectra, SpectraWorkbench, ZERO_TOLERANCE};
 use lora_explorer::math::svd::singular_values;
 
 /// A state of the figure: d×k at rank r, α, seed, trained or at initialisation.
@@ -277,9 +277,14 @@ fn figure_at(d: u32, k: u32, r: u32, alpha: f64, seed: u32, at_init: bool) -> Fa
     FactorisationFigure::new(&state)
 }
 
+/// The spectra of a figure, as the worker computes them.
+fn spectra_of(figure: &FactorisationFigure) -> Spectra {
+    SpectraWorkbench::default().spectra(&figure.state)
+}
+
 /// Checks Weyl's inequality on one figure: no singular value moves by more than σ₁ of the update.
 fn check_weyl(figure: &FactorisationFigure) {
-    let spectra = &figure.spectra;
+    let spectra = &spectra_of(figure);
     let bound = spectra.weyl_bound();
     // Round-off in two decompositions, each backward stable to a few ε·σ₁.
     let slack = 1e-12 * (1.0 + spectra.w0[0].max(spectra.merged[0]));
@@ -308,7 +313,7 @@ fn the_update_has_exactly_r_nonzero_singular_values() {
     ] {
         for seed in [0, 42, 999] {
             let figure = figure_at(d, k, r, 2.0, seed, false);
-            let spectra = &figure.spectra;
+            let spectra = &spectra_of(&figure);
             let expected = r.min(d).min(k) as usize;
             assert_eq!(spectra.len(), d.min(k) as usize);
             assert_eq!(spectra.update_rank(), expected, "{d}×{k} r={r} seed={seed}");
@@ -329,7 +334,7 @@ fn the_update_has_exactly_r_nonzero_singular_values() {
 fn at_initialisation_the_update_has_no_direction_and_the_spectrum_stays() {
     for (d, k, r) in [(4, 4, 2), (64, 48, 8), (2, 64, 2)] {
         let figure = figure_at(d, k, r, 64.0, 7, true);
-        let spectra = &figure.spectra;
+        let spectra = &spectra_of(&figure);
         assert_eq!(spectra.update_rank(), 0);
         assert!(spectra.update.iter().all(|&s| s == 0.0));
         assert_eq!(spectra.weyl_bound(), 0.0);
@@ -373,14 +378,14 @@ proptest! {
 #[test]
 fn the_spectrum_caption_follows_its_numbers() {
     // Full rank: every singular value of the update is non-zero.
-    let full = figure_at(4, 4, 4, 2.0, 42, false).spectra;
+    let full = spectra_of(&figure_at(4, 4, 4, 2.0, 42, false));
     let caption = full.caption(4);
     assert!(
         caption.starts_with("The update (α/r)·BA has 4 directions: all 4 of its"),
         "{caption}"
     );
     // One direction, in the singular.
-    let one = figure_at(8, 6, 1, 2.0, 42, false).spectra;
+    let one = spectra_of(&figure_at(8, 6, 1, 2.0, 42, false));
     let caption = one.caption(1);
     assert!(
         caption.contains(
@@ -391,7 +396,7 @@ fn the_spectrum_caption_follows_its_numbers() {
     assert!(caption.contains("10⁻¹⁰ × σ₁ of the update"), "{caption}");
     // A very large α: the move nears the bound and is still printed at or below it.
     for (d, k, r) in [(4, 4, 1), (64, 64, 1), (64, 64, 64)] {
-        let spectra = figure_at(d, k, r, 64.0, 3, false).spectra;
+        let spectra = spectra_of(&figure_at(d, k, r, 64.0, 3, false));
         let caption = spectra.caption(r);
         let (moved, _) = spectra.largest_move();
         let printed = |x: f64| lora_explorer::format::significant(x, 4);
@@ -413,7 +418,7 @@ fn the_spectrum_caption_follows_its_numbers() {
 
 #[test]
 fn a_pointed_index_reads_values_that_add_up_as_printed() {
-    let spectra = figure_at(6, 5, 2, 16.0, 42, false).spectra;
+    let spectra = spectra_of(&figure_at(6, 5, 2, 16.0, 42, false));
     for idx in 0..spectra.len() {
         let report = spectra.point_report(idx).unwrap();
         // "σᵢ: W₀ a, merged b, moved by c; …": c is |b − a| exactly as printed.
@@ -434,27 +439,32 @@ fn a_pointed_index_reads_values_that_add_up_as_printed() {
 }
 
 #[test]
-fn w0s_spectrum_is_reused_only_for_the_same_w0() {
-    let base = sized(16, 12, 4);
-    let figure = FactorisationFigure::new(&base);
-    let mut other_rank = base.clone();
-    other_rank.r = 2;
-    let known = figure.w0_spectrum_for(&other_rank);
-    assert_eq!(known.as_deref(), Some(figure.spectra.w0.as_slice()));
-    let reused = FactorisationFigure::with_w0_spectrum(&other_rank, known);
-    assert_eq!(
-        reused.spectra,
-        FactorisationFigure::new(&other_rank).spectra
-    );
-    let mut other_seed = base.clone();
-    other_seed.seed += 1;
-    assert_eq!(figure.w0_spectrum_for(&other_seed), None);
-    let mut other_size = base;
-    other_size.d = 15;
-    assert_eq!(figure.w0_spectrum_for(&other_size), None);
-    // A wrong-length spectrum handed in is ignored, never trusted.
-    let fresh = FactorisationFigure::with_w0_spectrum(&other_size, Some(vec![1.0; 3]));
-    assert_eq!(fresh.spectra.w0.len(), 12);
+fn the_workbench_gives_the_same_spectra_however_it_got_there() {
+    // W₀'s singular values are reused while d, k and the seed stay; the answers never depend on
+    // what was asked before.
+    let fresh = |state: &FactorisationState| SpectraWorkbench::default().spectra(state);
+    let mut workbench = SpectraWorkbench::default();
+    let mut state = sized(16, 12, 4);
+    let mut path = vec![state.clone()];
+    for change in 0..6 {
+        match change {
+            0 => state.r = 2,
+            1 => state.alpha = 64.0,
+            2 => state.at_init = true,
+            3 => state.seed += 1,
+            4 => state.d = 15,
+            _ => state.k = 16,
+        }
+        path.push(state.clone());
+    }
+    for state in &path {
+        assert_eq!(workbench.spectra(state), fresh(state), "{state:?}");
+    }
+    // A wrong-length W₀ spectrum handed to Spectra::new is ignored, never trusted.
+    let figure = FactorisationFigure::new(&sized(15, 12, 4));
+    let spectra = Spectra::new(&figure.matrices, Some(vec![1.0; 3]));
+    assert_eq!(spectra.w0.len(), 12);
+    assert_eq!(spectra, fresh(&figure.state));
 }
 
 #[test]
@@ -468,10 +478,10 @@ fn the_updates_spectrum_from_the_small_problem_matches_a_full_decomposition() {
         (30, 20, 19, 4),
     ] {
         let figure = figure_at(d, k, r, 8.0, seed, false);
-        assert_eq!(Spectra::new(&figure.matrices, None), figure.spectra);
+        assert_eq!(Spectra::new(&figure.matrices, None), spectra_of(&figure));
         let direct = singular_values(&(&figure.matrices.delta * figure.matrices.scale));
         let r = r as usize;
-        for (i, (ours, theirs)) in figure.spectra.update.iter().zip(&direct).enumerate() {
+        for (i, (ours, theirs)) in spectra_of(&figure).update.iter().zip(&direct).enumerate() {
             let tolerance = if i < r {
                 1e-12 * direct[0]
             } else {

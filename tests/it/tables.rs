@@ -1,6 +1,8 @@
 //! Data tables behind the canvas figures.
 
+use lora_explorer::figures::factorisation::SpectraWorkbench;
 use lora_explorer::figures::tables::{data_tables, matrix_table, sample_indices, MAX_SIDE};
+use lora_explorer::figures::Received;
 use lora_explorer::state::PageState;
 use nalgebra::DMatrix;
 use proptest::prelude::*;
@@ -34,7 +36,16 @@ fn a_large_matrix_is_downsampled_and_says_so() {
 #[test]
 fn every_canvas_figure_has_its_tables() {
     let state = PageState::default();
-    let factorisation = data_tables("factorisation", &state, None);
+    assert_eq!(
+        data_tables("factorisation", &state, Received::default()).len(),
+        5
+    );
+    let spectra = SpectraWorkbench::default().spectra(&state.factorisation);
+    let received = Received {
+        sigma: None,
+        spectra: Some(&spectra),
+    };
+    let factorisation = data_tables("factorisation", &state, received);
     assert_eq!(factorisation.len(), 6);
     // The default 4×4 at rank 2: four singular values of each, the update's last two zero.
     let spectra = &factorisation[5];
@@ -47,32 +58,47 @@ fn every_canvas_figure_has_its_tables() {
         ("0", "0")
     );
     assert_ne!(spectra.rows[1][2], "0");
-    assert_eq!(data_tables("memory", &state, None)[0].rows.len(), 4);
-    let rank = &data_tables("rank", &state, None)[0];
+    assert_eq!(
+        data_tables("memory", &state, Received::default())[0]
+            .rows
+            .len(),
+        4
+    );
+    let rank = &data_tables("rank", &state, Received::default())[0];
     assert!(rank
         .rows
         .iter()
         .any(|r| r == &["8", "16,384", "1,048,576", "64.0×"]));
-    let maths = &data_tables("maths", &state, None)[0];
+    let maths = &data_tables("maths", &state, Received::default())[0];
     assert_eq!(
         maths.rows.len(),
         8,
         "the longest vector is x, k = 8 entries"
     );
     assert!(
-        data_tables("spectrum", &state, None).is_empty(),
+        data_tables("spectrum", &state, Received::default()).is_empty(),
         "nothing before the worker answers"
     );
-    let sigma: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+    let values: Vec<f64> = (1..=100).rev().map(f64::from).collect();
     assert_eq!(
-        data_tables("spectrum", &state, Some(&sigma))[0].rows.len(),
+        data_tables("spectrum", &state, sigma(&values))[0]
+            .rows
+            .len(),
         32 + 4
     );
     assert_eq!(
-        data_tables("approximation", &state, Some(&sigma))[0]
+        data_tables("approximation", &state, sigma(&values))[0]
             .rows
             .len(),
         64
     );
-    assert!(data_tables("comparison", &state, None).is_empty());
+    assert!(data_tables("comparison", &state, Received::default()).is_empty());
+}
+
+/// What the page holds once the worker has sent these singular values.
+fn sigma(values: &[f64]) -> Received<'_> {
+    Received {
+        sigma: Some(values),
+        spectra: None,
+    }
 }

@@ -1,0 +1,96 @@
+//! A connection to one Web Worker: latest input wins. Every request gets a larger job number, and
+//! only the answer to the latest job is used; a request posted before the worker says it listens is
+//! held until it does.
+
+use js_sys::Object;
+use wasm_bindgen::prelude::*;
+use web_sys::Worker;
+
+/// The script that starts a worker, relative to the page.
+const WORKER_URL: &str = "./worker-loader.js";
+
+/// The worker's message and error handlers, kept to attach to a restarted worker.
+pub struct Handlers {
+    /// Called with each message the worker posts.
+    pub message: js_sys::Function,
+    /// Called when the worker fails to load or throws.
+    pub error: js_sys::Function,
+}
+
+/// A connection to one worker: its latest job, and a request held until the worker is ready.
+pub struct Channel {
+    worker: Worker,
+    handlers: Option<Handlers>,
+    /// Whether the worker has said it listens; messages sent before that would be lost.
+    ready: bool,
+    waiting: Option<Object>,
+    job: f64,
+    /// Whether the latest request is still unanswered.
+    pub busy: bool,
+}
+
+impl Channel {
+    /// Starts a worker; its handlers come with [`Channel::attach`].
+    pub fn start() -> Result<Self, JsValue> {
+        Ok(Self {
+            worker: Worker::new(WORKER_URL)?,
+            handlers: None,
+            ready: false,
+            waiting: None,
+            job: 0.0,
+            busy: false,
+        })
+    }
+
+    /// Routes the worker's messages and errors, now and after every restart.
+    pub fn attach(&mut self, handlers: Handlers) {
+        self.worker.set_onmessage(Some(&handlers.message));
+        self.worker.set_onerror(Some(&handlers.error));
+        self.handlers = Some(handlers);
+    }
+
+    /// Stops the worker, whatever it is doing, and starts a fresh one with the same handlers.
+    pub fn restart(&mut self) -> Result<(), JsValue> {
+        self.worker.terminate();
+        self.worker = Worker::new(WORKER_URL)?;
+        if let Some(handlers) = &self.handlers {
+            self.worker.set_onmessage(Some(&handlers.message));
+            self.worker.set_onerror(Some(&handlers.error));
+        }
+        self.ready = false;
+        self.busy = false;
+        Ok(())
+    }
+
+    /// Posts the request `message(job)` under a new job number, or holds it until the worker is
+    /// ready.
+    pub fn send(&mut self, message: impl FnOnce(f64) -> Object) -> Result<(), JsValue> {
+        self.job += 1.0;
+        self.busy = true;
+        let message = message(self.job);
+        if self.ready {
+            self.worker.post_message(&message)
+        } else {
+            self.waiting = Some(message);
+            Ok(())
+        }
+    }
+
+    /// The worker listens now: send what was held.
+    pub fn on_ready(&mut self) -> Result<(), JsValue> {
+        self.ready = true;
+        match self.waiting.take() {
+            Some(message) => self.worker.post_message(&message),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `job` answers the latest request; if so the worker is idle again.
+    pub fn answers_latest(&mut self, job: Option<f64>) -> bool {
+        let latest = job == Some(self.job);
+        if latest {
+            self.busy = false;
+        }
+        latest
+    }
+}
