@@ -9,7 +9,7 @@ use nalgebra::DMatrix;
 
 use crate::figures::printed::scaled_sum;
 use crate::format::{decimals_for, power_of_ten, ratio, signed, significant, subscript, thousands};
-use crate::math::lora::{AdapterInit, Factorisation, ParamCounts, TRAINED_STD};
+use crate::math::lora::{AdapterInit, Factorisation, ParamCounts, Reuse, TRAINED_STD};
 use crate::math::svd::singular_values;
 use crate::render::colormap::Diverging;
 use crate::state::FactorisationState;
@@ -78,15 +78,26 @@ pub struct CellReport {
     pub highlights: Vec<Highlight>,
 }
 
-/// W₀, B and A for `state`, with ΔW and the merged weight.
-pub fn matrices(state: &FactorisationState) -> Factorisation {
-    let init = if state.at_init {
+/// How B and A are drawn at `state`.
+fn adapter_init(state: &FactorisationState) -> AdapterInit {
+    if state.at_init {
         AdapterInit::AtInitialisation
     } else {
         AdapterInit::Trained
-    };
+    }
+}
+
+/// W₀, B and A for `state`, with ΔW and the merged weight.
+pub fn matrices(state: &FactorisationState) -> Factorisation {
     let (d, k, r) = (state.d as usize, state.k as usize, state.r as usize);
-    Factorisation::generate(d, k, r, state.alpha, u64::from(state.seed), init)
+    Factorisation::generate(
+        d,
+        k,
+        r,
+        state.alpha,
+        u64::from(state.seed),
+        adapter_init(state),
+    )
 }
 
 /// The figure's content at one state.
@@ -106,7 +117,43 @@ impl FactorisationFigure {
     /// Computes the figure for `state`. Its singular values are [`Spectra`], computed apart (in the
     /// worker) because three decompositions cost more than the rest of the figure.
     pub fn new(state: &FactorisationState) -> Self {
-        let matrices = matrices(state);
+        Self::after(None, state)
+    }
+
+    /// The figure for `state` after `previous`: what `state` shares with it is kept rather than
+    /// drawn again (for the same seed, the entries W₀, B and A already hold; everything but the
+    /// merged weight while only α moves). Equal to [`FactorisationFigure::new`].
+    pub fn after(previous: Option<Self>, state: &FactorisationState) -> Self {
+        let init = adapter_init(state);
+        let (d, k, r) = (state.d as usize, state.k as usize, state.r as usize);
+        let seed = u64::from(state.seed);
+        let matrices = match previous {
+            Some(previous) if previous.state.seed == state.seed => {
+                let before = &previous.state;
+                if (before.d, before.k, before.r, before.at_init)
+                    == (state.d, state.k, state.r, state.at_init)
+                {
+                    previous.matrices.with_alpha(state.alpha)
+                } else {
+                    let same_init = before.at_init == state.at_init;
+                    let reuse = Reuse {
+                        w0: true,
+                        b: same_init && !state.at_init,
+                        a: same_init && (!state.at_init || before.k == state.k),
+                    };
+                    Factorisation::redrawn(
+                        Some((&previous.matrices, reuse)),
+                        d,
+                        k,
+                        r,
+                        state.alpha,
+                        seed,
+                        init,
+                    )
+                }
+            }
+            _ => matrices(state),
+        };
         let colours = Diverging::new(matrices.max_abs());
         let counts = ParamCounts::new(u64::from(state.d), u64::from(state.k), u64::from(state.r));
         Self {

@@ -53,6 +53,36 @@ const STREAM_W0: u64 = 1;
 const STREAM_B: u64 = 2;
 const STREAM_A: u64 = 3;
 
+/// Which matrices of a previous factorisation of the same seed still hold their entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reuse {
+    /// W₀'s entries (always, for the same seed).
+    pub w0: bool,
+    /// B's entries (when B was and is drawn as after training).
+    pub b: bool,
+    /// A's entries (when A was and is drawn the same way, and at initialisation for the same k).
+    pub a: bool,
+}
+
+/// A rows×cols matrix whose entry (i, j) is `draw(i, j)`, copying the entries `previous` has.
+fn redraw(
+    previous: Option<&DMatrix<f64>>,
+    rows: usize,
+    cols: usize,
+    draw: impl Fn(usize, usize) -> f64,
+) -> DMatrix<f64> {
+    match previous {
+        Some(old) => DMatrix::from_fn(rows, cols, |i, j| {
+            if i < old.nrows() && j < old.ncols() {
+                old[(i, j)]
+            } else {
+                draw(i, j)
+            }
+        }),
+        None => DMatrix::from_fn(rows, cols, draw),
+    }
+}
+
 /// The five matrices of the factorisation figure.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Factorisation {
@@ -83,20 +113,47 @@ impl Factorisation {
         seed: u64,
         init: AdapterInit,
     ) -> Self {
+        Self::redrawn(None, d, k, r, alpha, seed, init)
+    }
+
+    /// The same as [`Factorisation::generate`], copying the entries `previous` already holds
+    /// instead of drawing them again: `previous` must come from the same seed, and `reuse` says
+    /// which of its matrices still hold for the new settings (entry (i, j) of W₀, and of B and A
+    /// after training, depends only on the seed and (i, j); A at initialisation depends on k too).
+    pub fn redrawn(
+        previous: Option<(&Factorisation, Reuse)>,
+        d: usize,
+        k: usize,
+        r: usize,
+        alpha: f64,
+        seed: u64,
+        init: AdapterInit,
+    ) -> Self {
         let w0_stream = Stream::new(seed, STREAM_W0);
         let b_stream = Stream::new(seed, STREAM_B);
         let a_stream = Stream::new(seed, STREAM_A);
-        let w0 = DMatrix::from_fn(d, k, |i, j| w0_stream.normal(i, j));
+        let kept = |pick: fn(&Factorisation) -> &DMatrix<f64>, wanted: fn(Reuse) -> bool| {
+            previous.and_then(|(f, reuse)| wanted(reuse).then(|| pick(f)))
+        };
+        let w0 = redraw(kept(|f| &f.w0, |r| r.w0), d, k, |i, j| {
+            w0_stream.normal(i, j)
+        });
         let (b, a) = match init {
             AdapterInit::Trained => (
-                DMatrix::from_fn(d, r, |i, l| TRAINED_STD * b_stream.normal(i, l)),
-                DMatrix::from_fn(r, k, |l, j| TRAINED_STD * a_stream.normal(l, j)),
+                redraw(kept(|f| &f.b, |r| r.b), d, r, |i, l| {
+                    TRAINED_STD * b_stream.normal(i, l)
+                }),
+                redraw(kept(|f| &f.a, |r| r.a), r, k, |l, j| {
+                    TRAINED_STD * a_stream.normal(l, j)
+                }),
             ),
             AdapterInit::AtInitialisation => {
                 let bound = 1.0 / (k as f64).sqrt();
                 (
                     DMatrix::zeros(d, r),
-                    DMatrix::from_fn(r, k, |l, j| bound * (2.0 * a_stream.uniform(l, j) - 1.0)),
+                    redraw(kept(|f| &f.a, |r| r.a), r, k, |l, j| {
+                        bound * (2.0 * a_stream.uniform(l, j) - 1.0)
+                    }),
                 )
             }
         };
@@ -110,6 +167,17 @@ impl Factorisation {
             delta,
             merged,
             scale,
+        }
+    }
+
+    /// The same W₀, B and A with another α: only the scaling and the merged weight change.
+    pub fn with_alpha(self, alpha: f64) -> Self {
+        let scale = alpha / self.b.ncols().max(1) as f64;
+        let merged = &self.w0 + &self.delta * scale;
+        Self {
+            merged,
+            scale,
+            ..self
         }
     }
 

@@ -55,19 +55,46 @@ impl Diverging {
     /// The colour of `value`. Zero maps to the neutral colour; v and −v map to colours of the same
     /// lightness on opposite sides. NaN maps to the neutral colour.
     pub fn colour(self, value: f64) -> Rgb {
-        let t = if self.half_range > 0.0 && self.half_range.is_finite() && value.is_finite() {
-            (0.5 + 0.5 * value / self.half_range).clamp(0.0, 1.0)
-        } else {
-            0.5
-        };
-        let table = table();
-        // The table has an odd length, so t = 0.5 lands exactly on its centre entry.
-        table[(t * (TABLE_LEN - 1) as f64).round() as usize]
+        self.painter().colour(value)
+    }
+
+    /// A painter for many values: the table and the scale looked up once, not once a value.
+    pub fn painter(self) -> Painter {
+        let usable = self.half_range > 0.0 && self.half_range.is_finite();
+        Painter {
+            table: table(),
+            // Table entries per unit of value; 0 sends every value to the centre.
+            scale: if usable {
+                (TABLE_LEN - 1) as f64 / (2.0 * self.half_range)
+            } else {
+                0.0
+            },
+        }
     }
 }
 
-/// Entries in the sampled colour map: odd, so zero has an entry of its own; 1,025 steps are finer
-/// than the eye can tell apart.
+/// Maps values to colours for one [`Diverging`] map; see [`Diverging::painter`].
+#[derive(Clone, Copy, Debug)]
+pub struct Painter {
+    table: &'static [Rgb; TABLE_LEN],
+    scale: f64,
+}
+
+impl Painter {
+    /// The colour of `value`, as [`Diverging::colour`] gives it.
+    pub fn colour(self, value: f64) -> Rgb {
+        let centre = ((TABLE_LEN - 1) / 2) as f64;
+        let position = if value.is_finite() {
+            (centre + value * self.scale).clamp(0.0, (TABLE_LEN - 1) as f64)
+        } else {
+            centre
+        };
+        // The position is never negative, so adding a half and truncating rounds half away from
+        // zero, as f64::round would, without its library call in WebAssembly.
+        self.table[(position + 0.5) as usize]
+    }
+}
+
 const TABLE_LEN: usize = 1025;
 
 /// RdBu sampled once at `TABLE_LEN` evenly spaced points: evaluating the spline for every cell of

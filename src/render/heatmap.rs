@@ -7,11 +7,16 @@ use super::colormap::Diverging;
 
 /// The RGBA pixels of `matrix`, one pixel a cell: `nrows` rows of `ncols` pixels.
 pub fn heatmap_rgba(matrix: &DMatrix<f64>, map: Diverging) -> Vec<u8> {
-    let mut pixels = Vec::with_capacity(matrix.nrows() * matrix.ncols() * 4);
-    for row in 0..matrix.nrows() {
-        for col in 0..matrix.ncols() {
-            let c = map.colour(matrix[(row, col)]);
-            pixels.extend_from_slice(&[c.r, c.g, c.b, 255]);
+    let (rows, cols) = matrix.shape();
+    let painter = map.painter();
+    let mut pixels = vec![255; rows * cols * 4];
+    // The matrix is stored column by column and the image row by row: walk the storage in order
+    // and write each cell's pixel where it goes.
+    for (col, column) in matrix.as_slice().chunks_exact(rows.max(1)).enumerate() {
+        for (row, &value) in column.iter().enumerate() {
+            let c = painter.colour(value);
+            let at = 4 * (row * cols + col);
+            pixels[at..at + 3].copy_from_slice(&[c.r, c.g, c.b]);
         }
     }
     pixels

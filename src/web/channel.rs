@@ -85,6 +85,11 @@ impl Channel {
         }
     }
 
+    /// The latest request's job number.
+    pub fn job(&self) -> f64 {
+        self.job
+    }
+
     /// Whether `job` answers the latest request; if so the worker is idle again.
     pub fn answers_latest(&mut self, job: Option<f64>) -> bool {
         let latest = job == Some(self.job);

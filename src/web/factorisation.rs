@@ -51,6 +51,8 @@ pub struct FactorisationView {
     container_width: f64,
     cell_css: f64,
     cursor: Option<(MatrixId, usize, usize)>,
+    /// The label each heatmap shows, in `MatrixId::ALL`'s order.
+    labels: [String; 5],
     spectrum: SpectrumChart,
 }
 
@@ -95,6 +97,7 @@ impl FactorisationView {
             container_width: 0.0,
             cell_css: CELL_RANGE.1,
             cursor: None,
+            labels: Default::default(),
             spectrum: SpectrumChart {
                 channel: Channel::start()?,
                 requested: None,
@@ -265,7 +268,8 @@ impl FactorisationView {
 
     /// Recomputes the figure for `state` and paints it, its chart in `theme`'s colours.
     pub fn render(&mut self, state: &FactorisationState, theme: &Theme) -> Result<(), JsValue> {
-        let figure = FactorisationFigure::new(state);
+        // What the state shares with the last figure is reused, not drawn again.
+        let figure = FactorisationFigure::after(self.figure.take(), state);
         let stacked = self.container_width < STACK_BELOW;
         self.container
             .class_list()
@@ -292,14 +296,18 @@ impl FactorisationView {
                 m.ncols(),
                 self.cell_css,
             )?;
-            heatmap.label.set_text_content(Some(&figure.label(id)));
-            heatmap.canvas.set_attribute(
-                "aria-label",
-                &format!(
-                    "Heatmap of {}; focus it and use the arrow keys to read its cells.",
-                    figure.label(id)
-                ),
-            )?;
+            // Labels change only with the shapes: write them only then.
+            let label = figure.label(id);
+            if self.labels[id as usize] != label {
+                heatmap.label.set_text_content(Some(&label));
+                heatmap.canvas.set_attribute(
+                    "aria-label",
+                    &format!(
+                        "Heatmap of {label}; focus it and use the arrow keys to read its cells."
+                    ),
+                )?;
+                self.labels[id as usize] = label;
+            }
         }
         self.colour_bar.paint(figure.colours)?;
         for (element, line) in self.counts.iter().zip(figure.count_lines()) {
@@ -355,13 +363,14 @@ impl FactorisationView {
                 self.spectrum
                     .canvas
                     .set_attribute("aria-label", &spectra.description())?;
-                self.spectrum.canvas.set_attribute(
-                    "data-ms",
-                    &format!("{:.2}", field("ms")?.as_f64().unwrap_or(0.0)),
-                )?;
                 let pointed = self.spectrum.pointed.filter(|&idx| idx < spectra.len());
                 self.spectrum.received = Some(spectra);
                 self.point_at_index(pointed);
+                // For the benchmark: which job is on screen, and the worker's time for it.
+                let canvas = &self.spectrum.canvas;
+                canvas.set_attribute("data-job", &format!("{}", self.spectrum.channel.job()))?;
+                let ms = field("ms")?.as_f64().unwrap_or(0.0);
+                canvas.set_attribute("data-ms", &format!("{ms:.2}"))?;
                 Ok(true)
             }
             _ => Ok(false),

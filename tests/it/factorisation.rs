@@ -495,3 +495,40 @@ fn the_updates_spectrum_from_the_small_problem_matches_a_full_decomposition() {
         }
     }
 }
+
+#[test]
+fn a_figure_after_another_equals_a_fresh_one() {
+    // Each step changes one control; the figure built on the previous one reuses what it can and
+    // must equal the figure drawn from scratch, exactly.
+    let mut state = sized(16, 12, 4);
+    let mut figure = FactorisationFigure::new(&state);
+    let steps: [fn(&mut FactorisationState); 16] = [
+        |s| s.alpha = 37.0,
+        |s| s.r = 2,
+        |s| s.r = 12,
+        |s| s.d = 40,
+        |s| s.k = 3,
+        |s| s.k = 64,
+        |s| s.at_init = true,
+        |s| s.k = 20,
+        |s| s.r = 5,
+        |s| s.alpha = 1.0,
+        |s| s.at_init = false,
+        |s| s.seed = 3,
+        |s| s.d = 2,
+        |s| s.r = 1,
+        |s| s.d = 64,
+        |s| s.alpha = 64.0,
+    ];
+    for (idx, step) in steps.iter().enumerate() {
+        step(&mut state);
+        state.r = state.r.min(state.d).min(state.k);
+        figure = FactorisationFigure::after(Some(figure), &state);
+        let fresh = FactorisationFigure::new(&state);
+        assert_eq!(figure.matrices, fresh.matrices, "step {idx}: {state:?}");
+        assert_eq!(
+            (figure.colours, figure.counts),
+            (fresh.colours, fresh.counts)
+        );
+    }
+}
