@@ -273,41 +273,6 @@ impl FactorisationState {
     pub fn max_size(&self) -> u32 {
         self.max_size
     }
-
-    /// Sets the control `key` to `value` as a number, snapped and clamped as a typed value would be
-    /// (the toggle is on for any value but 0), the rank kept within min(d, k). A non-finite value or
-    /// an unknown key changes nothing. This is how the worker reads a state without parsing text.
-    pub fn set_value(&mut self, key: &str, value: f64) {
-        let Some(idx) = self.keys.iter().position(|k| *k == key) else {
-            return;
-        };
-        if !value.is_finite() {
-            return;
-        }
-        match (idx, self.bounds(key)) {
-            (5, _) => self.at_init = value != 0.0,
-            (0, Some(bounds)) => self.d = snap(value, bounds) as u32,
-            (1, Some(bounds)) => self.k = snap(value, bounds) as u32,
-            (2, Some(bounds)) => self.r = snap(value, bounds) as u32,
-            (3, Some(bounds)) => self.alpha = snap(value, bounds),
-            (_, Some(bounds)) => self.seed = snap(value, bounds) as u32,
-            _ => {}
-        }
-        self.r = self.r.clamp(1, self.max_rank());
-    }
-
-    /// The controls' values as numbers, in the order of their keys: d, k, r, α, seed, and 1 or 0
-    /// for the toggle.
-    pub fn values(&self) -> [f64; 6] {
-        [
-            f64::from(self.d),
-            f64::from(self.k),
-            f64::from(self.r),
-            self.alpha,
-            f64::from(self.seed),
-            f64::from(u8::from(self.at_init)),
-        ]
-    }
 }
 
 impl Default for FactorisationState {

@@ -324,9 +324,11 @@ impl FactorisationView {
         self.spectrum.theme = *theme;
         if self.spectrum.requested.as_ref() != Some(state) {
             self.spectrum.requested = Some(state.clone());
-            self.spectrum
-                .channel
-                .send(|job| factorisation_request(job, state))?;
+            if let Some(figure) = &self.figure {
+                self.spectrum
+                    .channel
+                    .send(|job| factorisation_request(job, &figure.matrices))?;
+            }
         } else {
             // Same numbers, new width or theme: redraw what was received.
             self.point_at_index(self.spectrum.pointed);

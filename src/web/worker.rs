@@ -4,9 +4,9 @@
 //! Protocol. The page runs three of these workers, one for spectra, one for approximations, so
 //! that a slow full SVD never delays a spectrum, and one for Figure 3. It posts requests `{job,
 //! want, n, trueRank, noise, seed, rank}`, `want` being "spectrum" or "approximation" and `job`
-//! growing with every request, or `{job, want: "factorisation", fd, fk, fr, fa, fs, fi}` with Figure
-//! 3's state under its URL keys, answered by `{job, kind: "factorisation", w0, update, merged
-//! (Float64Array), ms}`.
+//! growing with every request, or `{job, want: "factorisation", d, k, r, scale, w0, b, a, merged}`
+//! with Figure 3's matrices (Float64Array, column-major), answered by `{job, kind:
+//! "factorisation", w0, update, merged (Float64Array), ms}`.
 //! A worker answers only the latest request it has read: `{job, kind: "spectrum", sigma:
 //! Float64Array, ms, svdMs}` (`svdMs` times the singular values alone, without drawing ΔW), or
 //! `{job, kind: "approximation", n, rank, delta, approx, residual (Uint8Array RGBA, transferred),
@@ -21,9 +21,11 @@ use js_sys::{Array, Float64Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::figures::factorisation::SpectraWorkbench;
+use nalgebra::DMatrix;
+
+use crate::figures::factorisation::{SpectraInput, SpectraWorkbench};
 use crate::figures::intrinsic::{MatrixSpec, Workbench};
-use crate::state::{FactorisationState, Section};
+use crate::math::lora::Factorisation;
 
 /// What a request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,8 +61,8 @@ enum Work {
         spec: MatrixSpec,
         rank: usize,
     },
-    /// Figure 3's singular values at a state.
-    Factorisation(FactorisationState),
+    /// Figure 3's singular values of its matrices.
+    Factorisation(SpectraInput),
 }
 
 /// The worker's state between messages.
@@ -127,8 +129,8 @@ fn run(worker: &Rc<Worker>) {
     let started = now();
     let (want, spec, rank) = match request.work {
         Work::Intrinsic { want, spec, rank } => (want, spec, rank),
-        Work::Factorisation(state) => {
-            let spectra = worker.spectra.borrow_mut().spectra(&state);
+        Work::Factorisation(input) => {
+            let spectra = worker.spectra.borrow_mut().spectra(input);
             let message = object(&[
                 ("job", request.job.into()),
                 ("kind", "factorisation".into()),
@@ -236,15 +238,10 @@ fn parse_request(data: &JsValue) -> Option<Request> {
         "spectrum" => Want::Spectrum,
         "approximation" => Want::Approximation,
         "factorisation" => {
-            // The state clamps every value, as it does for a link.
-            let mut state = FactorisationState::figure();
-            for key in state.keys() {
-                state.set_value(key, number(key)?);
-            }
             return Some(Request {
                 job: number("job")?,
-                work: Work::Factorisation(state),
-            });
+                work: Work::Factorisation(parse_spectra_input(data)?),
+            })
         }
         _ => return None,
     };
@@ -263,13 +260,49 @@ fn parse_request(data: &JsValue) -> Option<Request> {
     })
 }
 
-/// The request for Figure 3's spectra at `state`, as the worker reads it.
-pub fn factorisation_request(job: f64, state: &FactorisationState) -> Object {
-    let mut properties = vec![("job", job.into()), ("want", "factorisation".into())];
-    for (key, value) in state.keys().iter().zip(state.values()) {
-        properties.push((key, value.into()));
-    }
-    object(&properties)
+/// Figure 3's matrices from a request, each checked against the shapes it states.
+fn parse_spectra_input(data: &JsValue) -> Option<SpectraInput> {
+    let size = |key: &str| {
+        let value = Reflect::get(data, &JsValue::from_str(key)).ok()?.as_f64()?;
+        (value.is_finite() && (1.0..=4096.0).contains(&value)).then_some(value as usize)
+    };
+    let (d, k, r) = (size("d")?, size("k")?, size("r")?);
+    let matrix = |key: &str, rows: usize, cols: usize| {
+        let array = Reflect::get(data, &JsValue::from_str(key))
+            .ok()?
+            .dyn_into::<Float64Array>()
+            .ok()?;
+        (array.length() as usize == rows * cols)
+            .then(|| DMatrix::from_vec(rows, cols, array.to_vec()))
+    };
+    Some(SpectraInput {
+        w0: matrix("w0", d, k)?,
+        b: matrix("b", d, r)?,
+        a: matrix("a", r, k)?,
+        merged: matrix("merged", d, k)?,
+        scale: Reflect::get(data, &JsValue::from_str("scale"))
+            .ok()?
+            .as_f64()
+            .filter(|v| v.is_finite())?,
+    })
+}
+
+/// The request for Figure 3's spectra of `matrices`, as the worker reads it.
+pub fn factorisation_request(job: f64, matrices: &Factorisation) -> Object {
+    let array = |m: &DMatrix<f64>| JsValue::from(Float64Array::from(m.as_slice()));
+    let (d, k) = matrices.w0.shape();
+    object(&[
+        ("job", job.into()),
+        ("want", "factorisation".into()),
+        ("d", (d as f64).into()),
+        ("k", (k as f64).into()),
+        ("r", (matrices.b.ncols() as f64).into()),
+        ("scale", matrices.scale.into()),
+        ("w0", array(&matrices.w0)),
+        ("b", array(&matrices.b)),
+        ("a", array(&matrices.a)),
+        ("merged", array(&matrices.merged)),
+    ])
 }
 
 /// The request the page sends for `want` of `spec` at `rank`, as the worker reads it.

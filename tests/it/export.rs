@@ -1,7 +1,7 @@
 //! Downloads: CSV that reads back exactly, and PEFT configurations matching the figures.
 
 use lora_explorer::export::{downloads, matrix_csv, peft_config};
-use lora_explorer::figures::factorisation::{FactorisationFigure, MatrixId, SpectraWorkbench};
+use lora_explorer::figures::factorisation::{FactorisationFigure, MatrixId, Spectra};
 use lora_explorer::figures::Received;
 use lora_explorer::state::PageState;
 use nalgebra::DMatrix;
@@ -26,7 +26,7 @@ fn csv_reads_back_exactly() {
 fn the_factorisation_figure_offers_its_five_matrices() {
     let mut state = PageState::default();
     state.set("fd", "6").unwrap();
-    let spectra = SpectraWorkbench::default().spectra(&state.factorisation);
+    let spectra = Spectra::at(&state.factorisation);
     let received = Received {
         sigma: None,
         spectra: Some(&spectra),

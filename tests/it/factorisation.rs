@@ -267,7 +267,9 @@ fn labels_carry_names_and_shapes() {
 
 // The spectrum chart's numbers: the update's rank, Weyl's inequality and the caption.
 
-use lora_explorer::figures::factorisation::{Spectra, SpectraWorkbench, ZERO_TOLERANCE};
+use lora_explorer::figures::factorisation::{
+    Spectra, SpectraInput, SpectraWorkbench, ZERO_TOLERANCE,
+};
 use lora_explorer::math::svd::singular_values;
 
 /// A state of the figure: d×k at rank r, α, seed, trained or at initialisation.
@@ -279,7 +281,7 @@ fn figure_at(d: u32, k: u32, r: u32, alpha: f64, seed: u32, at_init: bool) -> Fa
 
 /// The spectra of a figure, as the worker computes them.
 fn spectra_of(figure: &FactorisationFigure) -> Spectra {
-    SpectraWorkbench::default().spectra(&figure.state)
+    Spectra::at(&figure.state)
 }
 
 /// Checks Weyl's inequality on one figure: no singular value moves by more than σ₁ of the update.
@@ -440,9 +442,9 @@ fn a_pointed_index_reads_values_that_add_up_as_printed() {
 
 #[test]
 fn the_workbench_gives_the_same_spectra_however_it_got_there() {
-    // W₀'s singular values are reused while d, k and the seed stay; the answers never depend on
+    // W₀'s singular values are reused while W₀ stays; the answers never depend on
     // what was asked before.
-    let fresh = |state: &FactorisationState| SpectraWorkbench::default().spectra(state);
+    let fresh = |state: &FactorisationState| Spectra::at(state);
     let mut workbench = SpectraWorkbench::default();
     let mut state = sized(16, 12, 4);
     let mut path = vec![state.clone()];
@@ -458,7 +460,8 @@ fn the_workbench_gives_the_same_spectra_however_it_got_there() {
         path.push(state.clone());
     }
     for state in &path {
-        assert_eq!(workbench.spectra(state), fresh(state), "{state:?}");
+        let input = SpectraInput::of(&FactorisationFigure::new(state).matrices);
+        assert_eq!(workbench.spectra(input), fresh(state), "{state:?}");
     }
     // A wrong-length W₀ spectrum handed to Spectra::new is ignored, never trusted.
     let figure = FactorisationFigure::new(&sized(15, 12, 4));

@@ -188,32 +188,3 @@ proptest! {
         prop_assert!((ours - std).abs() <= 1e-12 * std.abs().max(1.0), "{} {} {}", text, ours, std);
     }
 }
-
-#[test]
-fn figure_3s_state_travels_to_the_worker_as_numbers_and_back() {
-    use lora_explorer::state::{FactorisationState, Section};
-    let mut state = FactorisationState::figure();
-    for (key, value) in [
-        ("fd", "17"),
-        ("fk", "9"),
-        ("fr", "5"),
-        ("fa", "33"),
-        ("fs", "7"),
-        ("fi", "1"),
-    ] {
-        state.set(key, value).unwrap();
-    }
-    let mut read = FactorisationState::figure();
-    for (key, value) in state.keys().iter().zip(state.values()) {
-        read.set_value(key, value);
-    }
-    assert_eq!(read, state);
-    // Out of range and non-finite numbers are clamped or ignored, as text would be.
-    let mut odd = FactorisationState::figure();
-    odd.set_value("fd", 1e9);
-    odd.set_value("fk", 2.4);
-    odd.set_value("fr", 99.0);
-    odd.set_value("fa", f64::NAN);
-    odd.set_value("nope", 3.0);
-    assert_eq!((odd.d, odd.k, odd.r, odd.alpha), (64, 2, 2, 2.0));
-}

@@ -273,9 +273,7 @@ fn factorisation_merged(d: u32, k: u32, r: u32, alpha: f64) -> DMatrix<f64> {
     (state.d, state.k, state.r, state.alpha) = (d, k, r, alpha);
     let figure = lora_explorer::figures::factorisation::FactorisationFigure::new(&state);
     assert_eq!(
-        lora_explorer::figures::factorisation::SpectraWorkbench::default()
-            .spectra(&state)
-            .merged,
+        lora_explorer::figures::factorisation::Spectra::at(&state).merged,
         singular_values(&figure.matrices.merged)
     );
     figure.matrices.merged

@@ -1,6 +1,6 @@
 //! Data tables behind the canvas figures.
 
-use lora_explorer::figures::factorisation::SpectraWorkbench;
+use lora_explorer::figures::factorisation::Spectra;
 use lora_explorer::figures::tables::{data_tables, matrix_table, sample_indices, MAX_SIDE};
 use lora_explorer::figures::Received;
 use lora_explorer::state::PageState;
@@ -40,7 +40,7 @@ fn every_canvas_figure_has_its_tables() {
         data_tables("factorisation", &state, Received::default()).len(),
         5
     );
-    let spectra = SpectraWorkbench::default().spectra(&state.factorisation);
+    let spectra = Spectra::at(&state.factorisation);
     let received = Received {
         sigma: None,
         spectra: Some(&spectra),
