@@ -2,7 +2,7 @@
 //! only the answer to the latest job is used; a request posted before the worker says it listens is
 //! held until it does.
 
-use js_sys::Object;
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use web_sys::Worker;
 
@@ -23,7 +23,7 @@ pub struct Channel {
     handlers: Option<Handlers>,
     /// Whether the worker has said it listens; messages sent before that would be lost.
     ready: bool,
-    waiting: Option<Object>,
+    waiting: Option<(Object, Array)>,
     job: f64,
     /// Whether the latest request is still unanswered.
     pub busy: bool,
@@ -63,13 +63,15 @@ impl Channel {
     }
 
     /// Posts the request `message(job)` under a new job number, or holds it until the worker is
-    /// ready.
-    pub fn send(&mut self, message: impl FnOnce(f64) -> Object) -> Result<(), JsValue> {
+    /// ready. The request comes with the buffers it hands over to the worker (transferred, not
+    /// copied; the page must not use them again).
+    pub fn send(&mut self, message: impl FnOnce(f64) -> (Object, Array)) -> Result<(), JsValue> {
         self.job += 1.0;
         self.busy = true;
         let message = message(self.job);
         if self.ready {
-            self.worker.post_message(&message)
+            self.worker
+                .post_message_with_transfer(&message.0, &message.1)
         } else {
             self.waiting = Some(message);
             Ok(())
@@ -80,7 +82,9 @@ impl Channel {
     pub fn on_ready(&mut self) -> Result<(), JsValue> {
         self.ready = true;
         match self.waiting.take() {
-            Some(message) => self.worker.post_message(&message),
+            Some((message, transfer)) => {
+                self.worker.post_message_with_transfer(&message, &transfer)
+            }
             None => Ok(()),
         }
     }

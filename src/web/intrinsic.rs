@@ -9,7 +9,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Float64Array, Reflect, Uint8Array};
+use js_sys::{Array, Float64Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent};
 
@@ -171,7 +171,7 @@ impl IntrinsicView {
             let rank = state.approx_rank as usize;
             if matrix_changed {
                 self.spectra
-                    .send(|job| request(job, Want::Spectrum, spec, 0))?;
+                    .send(|job| (request(job, Want::Spectrum, spec, 0), Array::new()))?;
                 // A full SVD of another matrix is stale: stop it, so that it neither delays the new
                 // answer nor takes a core from the spectrum. The approximation is asked for once
                 // the spectrum has arrived, for the same reason.
@@ -181,7 +181,7 @@ impl IntrinsicView {
                 self.next_approximation = Some((spec, rank));
             } else {
                 self.approximations
-                    .send(|job| request(job, Want::Approximation, spec, rank))?;
+                    .send(|job| (request(job, Want::Approximation, spec, rank), Array::new()))?;
             }
             self.posted = Some(wanted);
             if matrix_changed {
@@ -278,8 +278,9 @@ impl IntrinsicView {
         match kind.as_str() {
             "spectrum" => {
                 if let Some((spec, rank)) = self.next_approximation.take() {
-                    self.approximations
-                        .send(|job| request(job, Want::Approximation, spec, rank))?;
+                    self.approximations.send(|job| {
+                        (request(job, Want::Approximation, spec, rank), Array::new())
+                    })?;
                 }
                 let sigma: Float64Array = field("sigma")?.dyn_into()?;
                 self.answers.sigma = Some(sigma.to_vec());

@@ -287,22 +287,30 @@ fn parse_spectra_input(data: &JsValue) -> Option<SpectraInput> {
     })
 }
 
-/// The request for Figure 3's spectra of `matrices`, as the worker reads it.
-pub fn factorisation_request(job: f64, matrices: &Factorisation) -> Object {
-    let array = |m: &DMatrix<f64>| JsValue::from(Float64Array::from(m.as_slice()));
+/// The request for Figure 3's spectra of `matrices`, as the worker reads it, with the buffers of
+/// its four arrays to transfer.
+pub fn factorisation_request(job: f64, matrices: &Factorisation) -> (Object, Array) {
+    let arrays = [&matrices.w0, &matrices.b, &matrices.a, &matrices.merged]
+        .map(|m| Float64Array::from(m.as_slice()));
+    let transfer = Array::new();
+    for array in &arrays {
+        transfer.push(&array.buffer());
+    }
+    let [w0, b, a, merged] = arrays.map(JsValue::from);
     let (d, k) = matrices.w0.shape();
-    object(&[
+    let message = object(&[
         ("job", job.into()),
         ("want", "factorisation".into()),
         ("d", (d as f64).into()),
         ("k", (k as f64).into()),
         ("r", (matrices.b.ncols() as f64).into()),
         ("scale", matrices.scale.into()),
-        ("w0", array(&matrices.w0)),
-        ("b", array(&matrices.b)),
-        ("a", array(&matrices.a)),
-        ("merged", array(&matrices.merged)),
-    ])
+        ("w0", w0),
+        ("b", b),
+        ("a", a),
+        ("merged", merged),
+    ]);
+    (message, transfer)
 }
 
 /// The request the page sends for `want` of `spec` at `rank`, as the worker reads it.
