@@ -869,6 +869,25 @@ fn rank_chart<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Prepares `area` for a chart against the LoRA rank: the rank axis, or None after drawing a message
+/// when there is nothing to plot (no positive rank, or n = 0).
+fn rank_axis<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    n: u64,
+    ranks: &[u64],
+    chosen_rank: u64,
+    theme: &Theme,
+) -> Result<Option<RankAxis>, String> {
+    prepare(area, theme)?;
+    match RankAxis::new(ranks, chosen_rank) {
+        Some(axis) if n > 0 => Ok(Some(axis)),
+        _ => {
+            draw_message(area, theme, "Choose a layer size and at least one rank.")?;
+            Ok(None)
+        }
+    }
+}
+
 /// Trainable parameters of an n×n matrix against the LoRA rank, both axes logarithmic (x in base 2).
 ///
 /// Full fine-tuning is a flat dashed line at n²; LoRA, 2·n·r, is a line with markers (at every rank
@@ -881,10 +900,8 @@ pub fn rank_params_chart<DB: DrawingBackend>(
     chosen_rank: u64,
     theme: &Theme,
 ) -> Result<(), String> {
-    prepare(area, theme)?;
-    let axis = match RankAxis::new(ranks, chosen_rank) {
-        Some(axis) if n > 0 => axis,
-        _ => return draw_message(area, theme, "Choose a layer size and at least one rank."),
+    let Some(axis) = rank_axis(area, n, ranks, chosen_rank, theme)? else {
+        return Ok(());
     };
     let full = n.saturating_mul(n);
     let lora = |r: u64| 2.0 * n as f64 * r as f64;
@@ -923,10 +940,8 @@ pub fn rank_reduction_chart<DB: DrawingBackend>(
     chosen_rank: u64,
     theme: &Theme,
 ) -> Result<(), String> {
-    prepare(area, theme)?;
-    let axis = match RankAxis::new(ranks, chosen_rank) {
-        Some(axis) if n > 0 => axis,
-        _ => return draw_message(area, theme, "Choose a layer size and at least one rank."),
+    let Some(axis) = rank_axis(area, n, ranks, chosen_rank, theme)? else {
+        return Ok(());
     };
     let reduction = |r: u64| n as f64 / (2.0 * r as f64);
     let points: Vec<(f64, f64)> = axis
@@ -1041,32 +1056,45 @@ pub fn spectrum_chart<DB: DrawingBackend>(
         let x = (true_rank as f64 * (true_rank as f64 + 1.0))
             .sqrt()
             .min(x_hi);
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(x, y_lo), (x, y_hi)],
-                8,
-                6,
-                theme.highlight.stroke_width(2),
-            ))
-            .map_err(failed)?;
+        // On the left the large values fill the top, so a label there goes halfway down.
+        let (_, y_pixels) = chart.plotting_area().get_pixel_range();
+        let halfway = (y_pixels.end - y_pixels.start) / 2;
         let text = format!("true rank = {true_rank}");
-        let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
-        let at = chart.backend_coord(&(x, y_hi));
-        let (dx, h_pos) = beside_marker(at.0, &x_pixels, guess_width(&text, layout.note));
-        // On the left the large values fill the top, so the label goes halfway down.
-        let dy = if dx > 0 {
-            8
-        } else {
-            (y_pixels.end - y_pixels.start) / 2
-        };
-        let label = EmptyElement::at((x, y_hi))
-            + Text::new(
-                text,
-                (dx, dy),
-                bold_style(theme, layout.note, Pos::new(h_pos, VPos::Top)),
-            );
-        chart.draw_series(std::iter::once(label)).map_err(failed)?;
+        rank_marker(&mut chart, x, (y_lo, y_hi), text, halfway, layout, theme)?;
     }
+    Ok(())
+}
+
+/// Draws a dashed vertical line at `x` across `y_range` in the highlight colour, with `text` in bold
+/// at its top: right of the line when it fits, otherwise left of it and `left_drop` pixels lower.
+fn rank_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    x: f64,
+    (y_lo, y_hi): (f64, f64),
+    text: String,
+    left_drop: i32,
+    layout: Layout,
+    theme: &Theme,
+) -> Result<(), String> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x, y_lo), (x, y_hi)],
+            8,
+            6,
+            theme.highlight.stroke_width(2),
+        ))
+        .map_err(failed)?;
+    let (x_pixels, _) = chart.plotting_area().get_pixel_range();
+    let at = chart.plotting_area().map_coordinate(&(x, y_hi));
+    let (dx, h_pos) = beside_marker(at.0, &x_pixels, guess_width(&text, layout.note));
+    let dy = if dx > 0 { 8 } else { left_drop };
+    let label = EmptyElement::at((x, y_hi))
+        + Text::new(
+            text,
+            (dx, dy),
+            bold_style(theme, layout.note, Pos::new(h_pos, VPos::Top)),
+        );
+    chart.draw_series(std::iter::once(label)).map_err(failed)?;
     Ok(())
 }
 

@@ -188,26 +188,16 @@ pub fn factorisation_spectra_chart<DB: DrawingBackend>(
 
     let rank = non_zero.len();
     if rank >= 1 && rank < len {
-        let x = rank as f64 + 0.5;
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(x, y_lo), (x, y_hi)],
-                8,
-                6,
-                theme.highlight.stroke_width(2),
-            ))
-            .map_err(failed)?;
         let text = format!("{rank} non-zero");
-        let (x_pixels, _) = chart.plotting_area().get_pixel_range();
-        let at = chart.backend_coord(&(x, y_hi));
-        let (dx, h_pos) = beside_marker(at.0, &x_pixels, guess_width(&text, layout.note));
-        let label = EmptyElement::at((x, y_hi))
-            + Text::new(
-                text,
-                (dx, 8),
-                bold_style(theme, layout.note, Pos::new(h_pos, VPos::Top)),
-            );
-        chart.draw_series(std::iter::once(label)).map_err(failed)?;
+        rank_marker(
+            &mut chart,
+            rank as f64 + 0.5,
+            (y_lo, y_hi),
+            text,
+            8,
+            layout,
+            theme,
+        )?;
     }
     let (x_pixels, _) = chart.plotting_area().get_pixel_range();
     Ok(IndexAxis { x_pixels, len })
