@@ -140,6 +140,33 @@ fn errors_reach_the_banner() {
 }
 
 #[wasm_bindgen_test]
+fn a_stopped_page_switches_its_controls_off_and_offers_a_reload() {
+    let doc = mount_page();
+    lora_explorer::web::report_error("An earlier message.");
+    lora_explorer::web::report_stopped("a test panic at src/somewhere.rs:1:1");
+    let banner = doc.get_element_by_id("error-banner").unwrap();
+    assert!(!banner.has_attribute("hidden"));
+    let said = banner.text_content().unwrap();
+    assert!(
+        said.starts_with("LoRA Explorer stopped because of an internal error"),
+        "{said}"
+    );
+    // The reader sees no Rust location; the link reloads without the stopped module.
+    assert!(!said.contains("src/"), "{said}");
+    let link = banner.query_selector("a").unwrap().unwrap();
+    assert_eq!(link.text_content().unwrap(), "Reload the page");
+    assert!(link.get_attribute("href").unwrap().starts_with("http"));
+    let controls = doc
+        .query_selector_all("#explainer-under-test input, #explainer-under-test select")
+        .unwrap();
+    assert!(controls.length() > 20);
+    for idx in 0..controls.length() {
+        let control: web_sys::Element = controls.get(idx).unwrap().dyn_into().unwrap();
+        assert!(control.has_attribute("disabled"), "{}", control.id());
+    }
+}
+
+#[wasm_bindgen_test]
 fn every_section_paints_on_mount() {
     let doc = mount_page();
     let rows = |id: &str| {

@@ -4,44 +4,45 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use wasm_bindgen::prelude::*;
 use web_sys::Document;
 
-use super::dom::window;
+use super::dom::Debouncer;
 
 /// How long the page waits after the last change before it announces, in milliseconds.
 const QUIET_MS: i32 = 600;
 
 /// The live region's writer: at most one announcement waiting.
-#[derive(Default)]
 pub struct Announcer {
-    pending: Rc<Cell<Option<i32>>>,
+    /// The element whose text the waiting announcement reads.
+    source_id: Rc<Cell<&'static str>>,
+    debouncer: Debouncer,
 }
 
 impl Announcer {
-    /// Announces the text of element `source_id` once changes have stopped for a moment.
-    pub fn schedule(&self, doc: &Document, source_id: &'static str) {
-        let Ok(window) = window() else { return };
-        if let Some(handle) = self.pending.take() {
-            window.clear_timeout_with_handle(handle);
-        }
+    /// An announcer for the live region `announcer` of `doc`.
+    pub fn new(doc: &Document) -> Self {
+        let source_id = Rc::new(Cell::new(""));
+        let source = Rc::clone(&source_id);
         let doc = doc.clone();
-        let pending = Rc::clone(&self.pending);
-        let announce = Closure::once_into_js(move || {
-            pending.set(None);
+        let debouncer = Debouncer::new(QUIET_MS, move || {
             let text = doc
-                .get_element_by_id(source_id)
+                .get_element_by_id(source.get())
                 .and_then(|e| e.text_content())
                 .unwrap_or_default();
             if let Some(region) = doc.get_element_by_id("announcer") {
                 region.set_text_content(Some(&text));
             }
         });
-        if let Ok(handle) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            announce.unchecked_ref(),
-            QUIET_MS,
-        ) {
-            self.pending.set(Some(handle));
+        Self {
+            source_id,
+            debouncer,
         }
+    }
+
+    /// Announces the text of element `source_id` once changes have stopped for a moment.
+    pub fn schedule(&self, source_id: &'static str) {
+        self.source_id.set(source_id);
+        // Without a timer there is no announcement: nothing the reader is missing on screen.
+        let _ = self.debouncer.schedule();
     }
 }

@@ -4,7 +4,7 @@
 
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
-use web_sys::Worker;
+use web_sys::{Event, Worker};
 
 /// The script that starts a worker, relative to the page.
 const WORKER_URL: &str = "./worker-loader.js";
@@ -27,6 +27,9 @@ pub struct Channel {
     job: f64,
     /// Whether the latest request is still unanswered.
     pub busy: bool,
+    /// Quiets a stopped worker: its loading may still fail after it was told to stop, and that is
+    /// no error of the page's.
+    quiet: Closure<dyn FnMut(Event)>,
 }
 
 impl Channel {
@@ -39,6 +42,7 @@ impl Channel {
             waiting: None,
             job: 0.0,
             busy: false,
+            quiet: Closure::<dyn FnMut(Event)>::new(|event: Event| event.prevent_default()),
         })
     }
 
@@ -51,6 +55,9 @@ impl Channel {
 
     /// Stops the worker, whatever it is doing, and starts a fresh one with the same handlers.
     pub fn restart(&mut self) -> Result<(), JsValue> {
+        self.worker.set_onmessage(None);
+        self.worker
+            .set_onerror(Some(self.quiet.as_ref().unchecked_ref()));
         self.worker.terminate();
         self.worker = Worker::new(WORKER_URL)?;
         if let Some(handlers) = &self.handlers {

@@ -1,5 +1,8 @@
 //! Small helpers over web-sys: finding elements, listening to events, showing errors.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, EventTarget, HtmlElement, Window};
 
@@ -71,6 +74,43 @@ pub fn show_error(message: &str) {
     }
 }
 
+/// The page after a panic. The WebAssembly module stops for good, so every control is disabled and
+/// the banner, replacing any earlier message, says so in plain words and links to a reload (a link
+/// works without the module); `details` go to the console for developers.
+pub fn show_stopped(details: &str) {
+    web_sys::console::error_1(&JsValue::from_str(&format!(
+        "LoRA Explorer stopped: {details}"
+    )));
+    let Ok(doc) = document() else { return };
+    if let Ok(controls) = doc.query_selector_all("input, select, textarea, button") {
+        for idx in 0..controls.length() {
+            if let Some(control) = controls.get(idx).and_then(|n| n.dyn_into::<Element>().ok()) {
+                let _ = control.set_attribute("disabled", "");
+            }
+        }
+    }
+    let Some(banner) = doc
+        .get_element_by_id("error-banner")
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    else {
+        return;
+    };
+    banner.set_text_content(Some(
+        "LoRA Explorer stopped because of an internal error: its figures no longer follow the \
+         controls, which are switched off. ",
+    ));
+    if let Ok(link) = doc.create_element("a") {
+        let here = window()
+            .and_then(|w| w.location().href())
+            .unwrap_or_default();
+        let _ = link.set_attribute("href", &here);
+        link.set_text_content(Some("Reload the page"));
+        let _ = banner.append_child(&link);
+        let _ = banner.append_with_str_1(" to start again; if it happens again, please report it.");
+    }
+    banner.set_hidden(false);
+}
+
 /// Shows uncaught JavaScript errors and rejected promises in the banner too.
 pub fn listen_for_errors() -> Result<(), JsValue> {
     let window = window()?;
@@ -84,4 +124,44 @@ pub fn listen_for_errors() -> Result<(), JsValue> {
     listen(&window, "unhandledrejection", |_| {
         show_error("LoRA Explorer hit an error in background work.");
     })
+}
+
+/// Runs an action once things have been quiet for a while: every `schedule` restarts the wait.
+/// One closure serves every call, so a cancelled wait leaves nothing behind.
+pub struct Debouncer {
+    action: Closure<dyn FnMut()>,
+    /// The waiting timeout's handle, shared with the action, which clears it when it runs.
+    pending: Rc<Cell<Option<i32>>>,
+    delay_ms: i32,
+}
+
+impl Debouncer {
+    /// A debouncer that runs `action` `delay_ms` milliseconds after the last `schedule`.
+    pub fn new(delay_ms: i32, mut action: impl FnMut() + 'static) -> Self {
+        let pending = Rc::new(Cell::new(None));
+        let pending_for_action = Rc::clone(&pending);
+        let action = Closure::<dyn FnMut()>::new(move || {
+            pending_for_action.set(None);
+            action();
+        });
+        Self {
+            action,
+            pending,
+            delay_ms,
+        }
+    }
+
+    /// Starts the wait again.
+    pub fn schedule(&self) -> Result<(), JsValue> {
+        let window = window()?;
+        if let Some(handle) = self.pending.take() {
+            window.clear_timeout_with_handle(handle);
+        }
+        let handle = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            self.action.as_ref().unchecked_ref(),
+            self.delay_ms,
+        )?;
+        self.pending.set(Some(handle));
+        Ok(())
+    }
 }

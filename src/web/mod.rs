@@ -41,9 +41,7 @@ use rank::RankView;
 
 /// Starts the page: installs the panic banner, binds every control and paints every figure.
 pub fn start() {
-    std::panic::set_hook(Box::new(|info| {
-        show_error(&format!("LoRA Explorer stopped: {info}"))
-    }));
+    std::panic::set_hook(Box::new(|info| dom::show_stopped(&info.to_string())));
     let result = document().and_then(|doc| mount(&doc));
     if let Err(err) = result {
         show_error(&format!(
@@ -53,7 +51,13 @@ pub fn start() {
     }
 }
 
-/// Shows `message` in the page's error banner, as a panic or a failed draw does.
+/// Stops the page as a panic does: controls off, the banner offering a reload, `details` in the
+/// console.
+pub fn report_stopped(details: &str) {
+    dom::show_stopped(details);
+}
+
+/// Shows `message` in the page's error banner, as a failed draw does.
 pub fn report_error(message: &str) {
     show_error(message);
 }
@@ -158,7 +162,7 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
         state: RefCell::new(parsed.state),
         url: permalink::UrlWriter::new(embed.clone()),
         chart_theme: std::cell::Cell::new(Theme::light()),
-        announcer: announce::Announcer::default(),
+        announcer: announce::Announcer::new(doc),
         cost: RefCell::new(CostView::new(doc)?),
         factorisation: RefCell::new(FactorisationView::new(doc)?),
         maths: RefCell::new(MathsView::new(doc)?),
@@ -230,7 +234,7 @@ impl App {
         self.sync_controls(section);
         if let Some(section) = section {
             self.render(section);
-            self.announcer.schedule(&self.doc, section.summary_id());
+            self.announcer.schedule(section.summary_id());
         }
     }
 

@@ -5,6 +5,7 @@
 //! CSS scales it up with `image-rendering: pixelated` to a whole number of device pixels a cell.
 //! Grid lines and the highlighted block are CSS overlays, so pointing at a cell repaints nothing.
 
+use js_sys::Uint8ClampedArray;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_backend::{
@@ -12,7 +13,6 @@ use plotters_backend::{
 };
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::Clamped;
 use web_sys::{
     CanvasRenderingContext2d, CssStyleDeclaration, Document, Element, HtmlCanvasElement,
     HtmlElement, ImageData,
@@ -90,8 +90,7 @@ impl Heatmap {
         if gridded {
             set_style(&self.frame.style(), "--cell", &format!("{cell_css}px"))?;
         }
-        let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w, h)?;
-        context(&self.canvas)?.put_image_data(&image, 0.0, 0.0)
+        put_pixels(&self.canvas, rgba, w, h)
     }
 
     /// Outlines `block` (or nothing) at `cell_css` CSS pixels a cell.
@@ -124,6 +123,21 @@ impl Heatmap {
         self.mark.set_hidden(false);
         Ok(())
     }
+}
+
+/// Puts `rgba` (`width`×`height` pixels) into `canvas` at its origin. The pixels are copied out of
+/// WebAssembly memory first: a view into that memory is detached when the memory grows, which any
+/// allocation between making the image and putting it may cause.
+fn put_pixels(
+    canvas: &HtmlCanvasElement,
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<(), JsValue> {
+    let context = context(canvas)?;
+    let pixels = Uint8ClampedArray::from(rgba);
+    let image = ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, width, height)?;
+    context.put_image_data(&image, 0.0, 0.0)
 }
 
 /// Sets a style property only when it changes, so that unchanged figures cost no style work.
@@ -163,8 +177,7 @@ impl ColourBar {
             self.canvas.set_height(1);
         }
         let bar = colour_bar_rgba(COLOUR_BAR_STEPS, colours);
-        let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&bar), width, 1)?;
-        context(&self.canvas)?.put_image_data(&image, 0.0, 0.0)
+        put_pixels(&self.canvas, &bar, width, 1)
     }
 }
 

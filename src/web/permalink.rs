@@ -7,14 +7,14 @@
 //! `{subject: "lti.frameResize", height}` (what Canvas LMS listens for) and
 //! `{type: "lora-explorer:resize", figure, height}` (ours; see docs/embedding.md).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement, ResizeObserver, Window};
 
-use super::dom::window;
+use super::dom::{window, Debouncer};
 use crate::permalink::{parse, to_query, Parsed};
 use crate::state::PageState;
 
@@ -53,38 +53,32 @@ pub fn show_notices(doc: &Document, notices: &[String]) {
 
 /// Writes the state into the address bar shortly after the last change.
 pub struct UrlWriter {
-    pending: Rc<Cell<Option<i32>>>,
+    /// The query the waiting write puts in the address.
+    query: Rc<RefCell<String>>,
     embed: Option<String>,
+    debouncer: Debouncer,
 }
 
 impl UrlWriter {
     /// A writer that keeps `embed` in the address, if the page shows one figure.
     pub fn new(embed: Option<String>) -> Self {
+        let query = Rc::new(RefCell::new(String::new()));
+        let waiting = Rc::clone(&query);
+        let debouncer = Debouncer::new(WRITE_DELAY_MS, move || {
+            // A failed write leaves the old address: nothing the reader needs to know.
+            let _ = replace_query(&waiting.borrow());
+        });
         Self {
-            pending: Rc::new(Cell::new(None)),
+            query,
             embed,
+            debouncer,
         }
     }
 
     /// Schedules the address to show `state`, replacing any write still waiting.
     pub fn schedule(&self, state: &PageState) -> Result<(), JsValue> {
-        let window = window()?;
-        if let Some(handle) = self.pending.take() {
-            window.clear_timeout_with_handle(handle);
-        }
-        let query = to_query(state, self.embed.as_deref());
-        let pending = Rc::clone(&self.pending);
-        let write = Closure::once_into_js(move || {
-            pending.set(None);
-            // A failed write leaves the old address: nothing the reader needs to know.
-            let _ = replace_query(&query);
-        });
-        let handle = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            write.unchecked_ref(),
-            WRITE_DELAY_MS,
-        )?;
-        self.pending.set(Some(handle));
-        Ok(())
+        *self.query.borrow_mut() = to_query(state, self.embed.as_deref());
+        self.debouncer.schedule()
     }
 }
 
