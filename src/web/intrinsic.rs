@@ -179,6 +179,10 @@ impl IntrinsicView {
                     self.approximations.restart()?;
                 }
                 self.next_approximation = Some((spec, rank));
+            } else if let Some(next) = &mut self.next_approximation {
+                // The spectrum of this matrix has not arrived yet: the approximation asked for
+                // then is of the rank now chosen.
+                next.1 = rank;
             } else {
                 self.approximations
                     .send(|job| (request(job, Want::Approximation, spec, rank), Array::new()))?;

@@ -51,9 +51,9 @@ export async function press(page, id, ...keys) {
 }
 
 /** Waits until the text of the element with `id` matches `pattern`; resolves to that text. */
-export async function waitForText(page, id, pattern) {
+export async function waitForText(page, id, pattern, timeout = 10000) {
   const source = pattern.source;
   const flags = pattern.flags;
-  await page.waitForFunction(([id, source, flags]) => new RegExp(source, flags).test(document.getElementById(id)?.textContent ?? ''), [id, source, flags], { timeout: 10000 });
+  await page.waitForFunction(([id, source, flags]) => new RegExp(source, flags).test(document.getElementById(id)?.textContent ?? ''), [id, source, flags], { timeout });
   return textOf(page, id);
 }

@@ -28,9 +28,10 @@ const setAll = (page, values) =>
 
 test('a rank chosen before the new spectrum arrives is the rank approximated', async () => {
   const { page, consoleMessages } = await open({ query: '?v=1' });
-  await waitForText(page, 'ia-status', /Best rank-8 approximation ready/);
+  await waitForText(page, 'ia-status', /Best rank-8 approximation ready/, 30000);
   await setAll(page, [['ik', 17], ['ia', 20]]);
-  await waitForText(page, 'ia-status', /Best rank-20 approximation ready/);
+  await waitForText(page, 'ia-status', /Best rank-20 approximation ready/, 30000);
+  assert.equal(await page.$eval('#ia', (el) => el.value), '20');
   assert.deepEqual(consoleMessages, []);
 });
 
