@@ -87,3 +87,19 @@ proptest! {
         prop_assert!(parsed.notices.len() <= pairs.len());
     }
 }
+
+#[test]
+fn numbers_too_large_for_f64_are_clamped_with_the_usual_notice() {
+    let parsed = parse("v=1&fd=1e309&fk=-1e309&fa=1e308&fs=NaN");
+    let f = &parsed.state.factorisation;
+    assert_eq!((f.d, f.k, f.alpha, f.seed), (64, 2, 64.0, 42));
+    assert_eq!(
+        parsed.notices,
+        [
+            "fd = “1e309” is out of range; 64 was used instead.",
+            "fk = “-1e309” is out of range; 2 was used instead.",
+            "fa = “1e308” is out of range; 64 was used instead.",
+            "fs = “NaN” is not a valid value; the default was kept.",
+        ]
+    );
+}
