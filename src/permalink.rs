@@ -6,7 +6,10 @@
 //! parameter is ignored, a garbage value keeps the default, an out-of-range value is clamped, and
 //! each of these leaves a notice in plain text for the page to show.
 
-use crate::state::{Applied, PageState, StateError};
+use std::collections::BTreeMap;
+
+use crate::format::thousands;
+use crate::state::{Applied, PageState};
 
 /// The version of the scheme this build writes and reads.
 pub const VERSION: &str = "1";
@@ -43,47 +46,79 @@ pub fn to_query(state: &PageState, embed: Option<&str>) -> String {
 }
 
 /// Reads a query string (with or without its leading `?`). Never panics, whatever the text.
+///
+/// The values are applied first, in page order (a control's range depends only on controls before
+/// it, as the rank's on d and k), so the state does not depend on the order of the parameters.
+/// Then each value the link gave is compared with the value in the final state, and any difference
+/// is a notice naming the key, what was given and what was used.
 pub fn parse(query: &str) -> Parsed {
-    let mut state = PageState::default();
-    let mut embed = None;
-    let mut notices = Vec::new();
     let query = query.strip_prefix('?').unwrap_or(query);
+    // Each parameter's last value and how many times it was given, in name order.
+    let mut given: BTreeMap<String, (String, usize)> = BTreeMap::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(raw_key);
-        let value = decode(raw_value);
-        match key.as_str() {
-            "" => {}
-            "v" => {
-                if value != VERSION {
-                    notices.push(format!(
-                        "This link was made for version “{}” of the page's settings; they were read as version {VERSION}.",
-                        shorten(&value)
-                    ));
-                }
-            }
-            EMBED_KEY => embed = Some(value),
-            _ => match state.set(&key, &value) {
-                Ok(Applied::AsGiven) => {}
-                Ok(Applied::Clamped { used }) => notices.push(format!(
-                    "{key} = “{}” is out of range; {used} was used instead.",
-                    shorten(&value)
-                )),
-                Err(StateError::UnknownKey(_)) => notices.push(format!(
-                    "The link's setting “{}” is not one this page knows; it was ignored.",
-                    shorten(&key)
-                )),
-                Err(StateError::Unparsable { .. }) => notices.push(format!(
-                    "{} = “{}” is not a valid value; the default was kept.",
-                    shorten(&key),
-                    shorten(&value)
-                )),
-            },
+        if !key.is_empty() {
+            let entry = given.entry(key).or_default();
+            entry.0 = decode(raw_value);
+            entry.1 += 1;
         }
     }
+    let mut state = PageState::default();
+    let keys = state.keys();
+    for key in &keys {
+        if let Some((value, _)) = given.get(*key) {
+            // What became of the value is judged below, against the final state.
+            let _ = state.set(key, value);
+        }
+    }
+    let mut notices = Vec::new();
+    if let Some((version, _)) = given.get("v").filter(|(v, _)| v != VERSION) {
+        notices.push(format!(
+            "This link was made for version “{}” of the page's settings; they were read as version {VERSION}.",
+            shorten(version)
+        ));
+    }
+    let defaults = PageState::default();
+    for key in &keys {
+        let Some((value, _)) = given.get(*key) else {
+            continue;
+        };
+        let used = state.get(key).unwrap_or_default();
+        let mut probe = state.clone();
+        match probe.set(key, value) {
+            Ok(Applied::AsGiven) if probe == state => {}
+            Ok(_) => notices.push(format!(
+                "{key} = “{}” is out of range; {used} was used instead.",
+                shorten(value)
+            )),
+            Err(_) => notices.push(format!(
+                "{key} = “{}” is not a valid value; the default, {}, was kept.",
+                shorten(value),
+                defaults.get(key).unwrap_or_default()
+            )),
+        }
+    }
+    let is_known = |key: &str| key == "v" || key == EMBED_KEY || keys.contains(&key);
+    for key in given.keys().filter(|key| !is_known(key)) {
+        notices.push(format!(
+            "The link's setting “{}” is not one this page knows; it was ignored.",
+            shorten(key)
+        ));
+    }
+    for (key, (value, count)) in given
+        .iter()
+        .filter(|(key, (_, count))| *count > 1 && is_known(key))
+    {
+        notices.push(format!(
+            "{key} was given {} times; only the last value, “{}”, was read.",
+            thousands(*count as u64),
+            shorten(value)
+        ));
+    }
     Parsed {
+        embed: given.remove(EMBED_KEY).map(|(figure, _)| figure),
         state,
-        embed,
         notices,
     }
 }

@@ -1,7 +1,7 @@
 //! The page's state in its URL: round trips, garbage, notices.
 
 use lora_explorer::permalink::{parse, to_query};
-use lora_explorer::state::PageState;
+use lora_explorer::state::{parse_decimal, PageState};
 use proptest::prelude::*;
 
 #[test]
@@ -30,15 +30,62 @@ fn a_link_carries_changed_values_and_the_embedded_figure() {
 fn garbage_falls_back_with_a_notice_for_each_problem() {
     let parsed = parse("v=9&fd=500&fk=lots&zz=1&fr=%3Cscript%3E&&=&%ZZ");
     let f = &parsed.state.factorisation;
-    assert_eq!((f.d, f.k), (64, 4));
-    assert_eq!(parsed.notices.len(), 6, "{:#?}", parsed.notices);
-    assert!(parsed.notices[0].contains("version “9”"));
-    assert!(parsed.notices[1].contains("64 was used instead"));
-    assert!(parsed.notices[2].contains("“lots” is not a valid value"));
-    assert!(parsed.notices[3].contains("“zz” is not one this page knows"));
-    // Text from the link is quoted back as text; the page writes it with textContent.
-    assert!(parsed.notices[4].contains("“<script>”"));
-    assert!(parsed.notices[5].contains("“%ZZ”"));
+    assert_eq!((f.d, f.k, f.r), (64, 4, 2));
+    // Notices come in a fixed order: version, values in page order, then unknown names sorted.
+    assert_eq!(
+        parsed.notices,
+        [
+            "This link was made for version “9” of the page's settings; they were read as version 1.",
+            "fd = “500” is out of range; 64 was used instead.",
+            "fk = “lots” is not a valid value; the default, 4, was kept.",
+            // Text from the link is quoted back as text; the page writes it with textContent.
+            "fr = “<script>” is not a valid value; the default, 2, was kept.",
+            "The link's setting “%ZZ” is not one this page knows; it was ignored.",
+            "The link's setting “zz” is not one this page knows; it was ignored.",
+        ]
+    );
+}
+
+#[test]
+fn a_rank_capped_by_a_later_size_has_a_notice_in_either_order() {
+    for (first, second, key, used) in [
+        ("fr=4", "fd=2", "fr", "2"),
+        ("mr=9", "md=3", "mr", "3"),
+        ("ik=60", "in=32", "ik", "32"),
+        ("ia=50", "in=32", "ia", "32"),
+        ("rr=100", "rn=64", "rr", "64"),
+    ] {
+        let given = first.split_once('=').unwrap().1;
+        let expected = format!("{key} = “{given}” is out of range; {used} was used instead.");
+        let one = parse(&format!("v=1&{first}&{second}"));
+        let other = parse(&format!("v=1&{second}&{first}"));
+        assert_eq!(
+            one.notices,
+            std::slice::from_ref(&expected),
+            "{first}&{second}"
+        );
+        assert_eq!(other.notices, [expected], "{second}&{first}");
+        assert_eq!(one.state, other.state);
+        assert_eq!(one.state.get(key).as_deref(), Some(used));
+    }
+}
+
+#[test]
+fn sizes_given_after_the_rank_still_allow_it() {
+    // Applied in the link's order, fr = 8 met d = k = 4 and was cut to 4.
+    let parsed = parse("v=1&fr=8&fd=8&fk=8");
+    assert_eq!(parsed.state.factorisation.r, 8);
+    assert!(parsed.notices.is_empty(), "{:?}", parsed.notices);
+}
+
+#[test]
+fn a_key_given_twice_keeps_its_last_value_and_says_so() {
+    let parsed = parse("fd=5&v=1&fd=7");
+    assert_eq!(parsed.state.factorisation.d, 7);
+    assert_eq!(
+        parsed.notices,
+        ["fd was given 2 times; only the last value, “7”, was read."]
+    );
 }
 
 #[test]
@@ -99,7 +146,82 @@ fn numbers_too_large_for_f64_are_clamped_with_the_usual_notice() {
             "fd = “1e309” is out of range; 64 was used instead.",
             "fk = “-1e309” is out of range; 2 was used instead.",
             "fa = “1e308” is out of range; 64 was used instead.",
-            "fs = “NaN” is not a valid value; the default was kept.",
+            "fs = “NaN” is not a valid value; the default, 42, was kept.",
         ]
     );
+}
+
+/// Pairs of a link with distinct names: controls, `v`, `embed` and unknown names, with values in
+/// range, out of range, too large for f64, or garbage.
+fn distinct_pairs(most: usize) -> impl Strategy<Value = Vec<(String, String)>> {
+    let mut names: Vec<&'static str> = PageState::default().keys();
+    names.extend(["v", "embed", "zz", "q"]);
+    let value = prop_oneof![
+        (-100_000i64..100_000).prop_map(|n| n.to_string()),
+        (-10.0f64..200.0).prop_map(|x| format!("{x:.2}")),
+        proptest::sample::select(vec![
+            "abc", "1e309", "-1e309", "NaN", "weights", "gpt2", "dark", "0", "1", "", " 7",
+        ])
+        .prop_map(String::from),
+    ];
+    proptest::collection::vec((0..names.len(), value), 0..=most).prop_map(move |drawn| {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (idx, value) in drawn {
+            if pairs.iter().all(|(name, _)| name != names[idx]) {
+                pairs.push((names[idx].to_string(), value));
+            }
+        }
+        pairs
+    })
+}
+
+/// The query string of `pairs`.
+fn link(pairs: &[(String, String)]) -> String {
+    let parts: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    parts.join("&")
+}
+
+proptest! {
+    #[test]
+    fn the_order_of_a_links_parameters_changes_nothing(
+        (pairs, shuffled) in distinct_pairs(30)
+            .prop_flat_map(|pairs| (Just(pairs.clone()), Just(pairs).prop_shuffle()))
+    ) {
+        let one = parse(&link(&pairs));
+        let other = parse(&link(&shuffled));
+        prop_assert_eq!(&one.state, &other.state);
+        prop_assert_eq!(&one.notices, &other.notices);
+        prop_assert_eq!(&one.embed, &other.embed);
+    }
+
+    #[test]
+    fn every_value_that_was_not_used_as_given_has_a_notice(pairs in distinct_pairs(4)) {
+        let parsed = parse(&link(&pairs));
+        let keys = parsed.state.keys();
+        for (key, value) in pairs.iter().filter(|(key, _)| keys.contains(&key.as_str())) {
+            let used = parsed.state.get(key).unwrap();
+            // Equal as numbers within the controls' tolerance, or else as text.
+            let same = match (parse_decimal(value.trim()), parse_decimal(&used)) {
+                (Some(a), Some(b)) => a.is_finite() && (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                _ => value.trim() == used,
+            };
+            let about_key: Vec<&String> = parsed
+                .notices
+                .iter()
+                .filter(|n| n.starts_with(&format!("{key} = “{value}” is ")))
+                .collect();
+            if same {
+                prop_assert!(about_key.is_empty(), "{:?}", parsed.notices);
+            } else {
+                prop_assert_eq!(about_key.len(), 1, "{}={}: {:?}", key, value, parsed.notices);
+                let notice = about_key[0];
+                let expected_ending = if notice.contains("not a valid value") {
+                    format!("; the default, {used}, was kept.")
+                } else {
+                    format!("; {used} was used instead.")
+                };
+                prop_assert!(notice.ends_with(&expected_ending), "{}", notice);
+            }
+        }
+    }
 }
