@@ -4,7 +4,8 @@
 //! list); `v` is the scheme's version; `embed` names a single figure to show alone. Only values that
 //! differ from the defaults are written, so links stay short. Parsing never fails: an unknown
 //! parameter is ignored, a garbage value keeps the default, an out-of-range value is clamped, and
-//! each of these leaves a notice in plain text for the page to show.
+//! each of these leaves a notice in plain text for the page to show, summed up when there are many
+//! so that it stays a few sentences long.
 
 use std::collections::BTreeMap;
 
@@ -80,6 +81,7 @@ pub fn parse(query: &str) -> Parsed {
         ));
     }
     let defaults = PageState::default();
+    let (mut clamped, mut invalid) = (Vec::new(), Vec::new());
     for key in &keys {
         let Some((value, _)) = given.get(*key) else {
             continue;
@@ -88,38 +90,104 @@ pub fn parse(query: &str) -> Parsed {
         let mut probe = state.clone();
         match probe.set(key, value) {
             Ok(Applied::AsGiven) if probe == state => {}
-            Ok(_) => notices.push(format!(
-                "{key} = “{}” is out of range; {used} was used instead.",
-                shorten(value)
+            Ok(_) => clamped.push((
+                key.to_string(),
+                format!(
+                    "{key} = “{}” is out of range; {used} was used instead.",
+                    shorten(value)
+                ),
             )),
-            Err(_) => notices.push(format!(
-                "{key} = “{}” is not a valid value; the default, {}, was kept.",
-                shorten(value),
-                defaults.get(key).unwrap_or_default()
+            Err(_) => invalid.push((
+                key.to_string(),
+                format!(
+                    "{key} = “{}” is not a valid value; the default, {}, was kept.",
+                    shorten(value),
+                    defaults.get(key).unwrap_or_default()
+                ),
             )),
         }
     }
+    summarise(
+        &mut notices,
+        clamped,
+        "were out of range; the nearest allowed values were used.",
+    );
+    summarise(
+        &mut notices,
+        invalid,
+        "had values that are not valid; their defaults were kept.",
+    );
     let is_known = |key: &str| key == "v" || key == EMBED_KEY || keys.contains(&key);
-    for key in given.keys().filter(|key| !is_known(key)) {
-        notices.push(format!(
-            "The link's setting “{}” is not one this page knows; it was ignored.",
-            shorten(key)
-        ));
+    let unknown: Vec<String> = given
+        .keys()
+        .filter(|key| !is_known(key))
+        .map(|key| format!("“{}”", shorten(key)))
+        .collect();
+    match unknown.as_slice() {
+        [] => {}
+        [name] => notices.push(format!(
+            "The link's setting {name} is not one this page knows; it was ignored."
+        )),
+        _ => notices.push(format!(
+            "The link's settings {} are not ones this page knows; they were ignored.",
+            name_list(&unknown)
+        )),
     }
-    for (key, (value, count)) in given
+    let repeated: Vec<(&String, &(String, usize))> = given
         .iter()
         .filter(|(key, (_, count))| *count > 1 && is_known(key))
-    {
-        notices.push(format!(
+        .collect();
+    match repeated.as_slice() {
+        [] => {}
+        [(key, (value, count))] => notices.push(format!(
             "{key} was given {} times; only the last value, “{}”, was read.",
             thousands(*count as u64),
             shorten(value)
-        ));
+        )),
+        _ => {
+            let names: Vec<String> = repeated.iter().map(|(key, _)| key.to_string()).collect();
+            notices.push(format!(
+                "{} were each given more than once; only the last value of each was read.",
+                name_list(&names)
+            ));
+        }
     }
     Parsed {
         embed: given.remove(EMBED_KEY).map(|(figure, _)| figure),
         state,
         notices,
+    }
+}
+
+/// How many values of one kind (out of range, or not valid) get a sentence each; past that, one
+/// sentence names the first few and counts the rest. With one sentence for the version, one for
+/// unknown names and one for repeated names, a notice has at most 9 sentences, whatever the link.
+const LISTED: usize = 3;
+
+/// Adds a sentence for each of `problems` (key, sentence), or, when there are more than
+/// [`LISTED`], one sentence naming the first keys and counting the rest, then `summary`.
+fn summarise(notices: &mut Vec<String>, problems: Vec<(String, String)>, summary: &str) {
+    if problems.len() <= LISTED {
+        notices.extend(problems.into_iter().map(|(_, sentence)| sentence));
+    } else {
+        let keys: Vec<String> = problems.into_iter().map(|(key, _)| key).collect();
+        notices.push(format!("{} {summary}", name_list(&keys)));
+    }
+}
+
+/// Names as prose, the first [`LISTED`] and a count of the rest: "a and b", "a, b, c and 9 others".
+fn name_list(names: &[String]) -> String {
+    let shown = names.len().min(LISTED);
+    let mut parts = names[..shown].to_vec();
+    let rest = names.len() - shown;
+    if rest > 0 {
+        let noun = if rest == 1 { "other" } else { "others" };
+        parts.push(format!("{} {noun}", thousands(rest as u64)));
+    }
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, first)) => format!("{} and {last}", first.join(", ")),
+        None => String::new(),
     }
 }
 

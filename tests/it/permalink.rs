@@ -40,8 +40,7 @@ fn garbage_falls_back_with_a_notice_for_each_problem() {
             "fk = “lots” is not a valid value; the default, 4, was kept.",
             // Text from the link is quoted back as text; the page writes it with textContent.
             "fr = “<script>” is not a valid value; the default, 2, was kept.",
-            "The link's setting “%ZZ” is not one this page knows; it was ignored.",
-            "The link's setting “zz” is not one this page knows; it was ignored.",
+            "The link's settings “%ZZ” and “zz” are not ones this page knows; they were ignored.",
         ]
     );
 }
@@ -128,6 +127,32 @@ proptest! {
     }
 
     #[test]
+    fn the_notice_stays_short_whatever_the_link(
+        pairs in proptest::collection::vec(
+            (
+                prop_oneof![
+                    proptest::sample::select(PageState::default().keys()).prop_map(String::from),
+                    Just("v".to_string()),
+                    (0u32..5000, 1usize..20).prop_map(|(n, times)| format!("x%{n}").repeat(times)),
+                ],
+                prop_oneof![
+                    any::<i64>().prop_map(|n| n.to_string()),
+                    (0u32..1000, 1usize..40).prop_map(|(n, times)| format!("{n}e").repeat(times)),
+                    proptest::sample::select(vec!["1e309", "abc", "NaN", "gpt2", ""]).prop_map(String::from),
+                ],
+            ),
+            0..300,
+        )
+    ) {
+        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let parsed = parse(&query.join("&"));
+        prop_assert!(parsed.notices.len() <= 9, "{:#?}", parsed.notices);
+        for notice in &parsed.notices {
+            prop_assert!(notice.chars().count() <= 240, "{}", notice);
+        }
+    }
+
+    #[test]
     fn query_shaped_garbage_never_panics(pairs in proptest::collection::vec(("[a-z%+]{0,4}", "[-0-9a-z.%+e]{0,8}"), 0..20)) {
         let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let parsed = parse(&query.join("&"));
@@ -148,6 +173,58 @@ fn numbers_too_large_for_f64_are_clamped_with_the_usual_notice() {
             "fa = “1e308” is out of range; 64 was used instead.",
             "fs = “NaN” is not a valid value; the default, 42, was kept.",
         ]
+    );
+}
+
+#[test]
+fn many_unknown_names_make_one_short_sentence() {
+    let names: Vec<String> = (0..1500).map(|i| format!("k{i}=1")).collect();
+    let query = format!("v=1&{}", names.join("&"));
+    assert!(query.len() > 10_000);
+    assert_eq!(
+        parse(&query).notices,
+        ["The link's settings “k0”, “k1”, “k10” and 1,497 others are not ones this page knows; they were ignored."]
+    );
+    assert_eq!(
+        parse("v=1&b=1&a=2&b=3").notices,
+        ["The link's settings “a” and “b” are not ones this page knows; they were ignored."]
+    );
+}
+
+#[test]
+fn many_clamped_or_invalid_values_are_summed_up() {
+    let keys = PageState::default().keys();
+    let huge: Vec<String> = keys.iter().map(|key| format!("{key}=1e9")).collect();
+    assert_eq!(
+        parse(&huge.join("&")).notices,
+        [
+            "cd, cr, fd and 18 others were out of range; the nearest allowed values were used.",
+            "pt, cc, fi and 2 others had values that are not valid; their defaults were kept.",
+        ]
+    );
+    // Three of a kind are still told one by one.
+    assert_eq!(
+        parse("fd=1&fk=1&fs=1000&fa=x&fi=x").notices,
+        [
+            "fd = “1” is out of range; 2 was used instead.",
+            "fk = “1” is out of range; 2 was used instead.",
+            "fs = “1000” is out of range; 999 was used instead.",
+            "fa = “x” is not a valid value; the default, 2, was kept.",
+            "fi = “x” is not a valid value; the default, 0, was kept.",
+        ]
+    );
+}
+
+#[test]
+fn names_given_many_times_are_summed_up() {
+    let repeated: Vec<&str> = ["fd=3", "fk=3", "v=1", "embed=x", "v=1"]
+        .into_iter()
+        .cycle()
+        .take(2000)
+        .collect();
+    assert_eq!(
+        parse(&repeated.join("&")).notices,
+        ["embed, fd, fk and 1 other were each given more than once; only the last value of each was read."]
     );
 }
 
@@ -195,7 +272,8 @@ proptest! {
     }
 
     #[test]
-    fn every_value_that_was_not_used_as_given_has_a_notice(pairs in distinct_pairs(4)) {
+    fn every_value_that_was_not_used_as_given_has_a_notice(pairs in distinct_pairs(3)) {
+        // Three values or fewer are told one by one (more are summed up).
         let parsed = parse(&link(&pairs));
         let keys = parsed.state.keys();
         for (key, value) in pairs.iter().filter(|(key, _)| keys.contains(&key.as_str())) {
