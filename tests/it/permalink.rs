@@ -1,7 +1,9 @@
 //! The page's state in its URL: round trips, garbage, notices.
 
 use lora_explorer::permalink::{parse, to_query};
-use lora_explorer::state::{parse_decimal, PageState};
+use lora_explorer::state::{
+    parse_decimal, ComparisonState, PageState, ThemeChoice, COUNTING_NAMES,
+};
 use proptest::prelude::*;
 
 #[test]
@@ -93,29 +95,42 @@ fn long_values_are_shortened_in_notices() {
     assert!(parsed.notices[0].chars().count() < 120);
 }
 
-/// A state reached by setting random keys to random values.
+/// A state reached by setting random keys to random values: any number, small whole numbers and
+/// tenths (so that toggles and fine steps are reached), and every selector's options.
 fn arbitrary_state() -> impl Strategy<Value = PageState> {
-    proptest::collection::vec((0usize..64, -20_000.0f64..20_000.0, 0usize..4), 0..30).prop_map(
-        |moves| {
-            let mut state = PageState::default();
-            let keys = state.keys();
-            let names = ["weights", "grads", "adam", "gpt2"];
-            for (key_idx, number, name_idx) in moves {
-                let key = keys[key_idx % keys.len()];
-                let _ = state.set(key, &format!("{number}"));
-                let _ = state.set(key, names[name_idx]);
-            }
-            state
-        },
-    )
+    let mut options = vec!["0", "1"];
+    options.extend(COUNTING_NAMES);
+    options.extend(ComparisonState::MODEL_NAMES);
+    options.extend(ThemeChoice::NAMES);
+    let value = prop_oneof![
+        (-20_000.0f64..20_000.0).prop_map(|x| x.to_string()),
+        (-10i32..600).prop_map(|n| n.to_string()),
+        (-50i32..1000).prop_map(|n| format!("{:.1}", f64::from(n) / 10.0)),
+        proptest::sample::select(options).prop_map(String::from),
+    ];
+    proptest::collection::vec((0usize..64, value), 0..60).prop_map(|moves| {
+        let mut state = PageState::default();
+        let keys = state.keys();
+        for (key_idx, value) in moves {
+            let _ = state.set(keys[key_idx % keys.len()], &value);
+        }
+        state
+    })
 }
 
 proptest! {
     #[test]
-    fn parsing_what_was_printed_gives_the_same_state(state in arbitrary_state()) {
-        let parsed = parse(&to_query(&state, None));
+    fn parsing_what_was_printed_gives_the_same_state(
+        state in arbitrary_state(),
+        embed in proptest::option::of("[a-z &=%]{1,12}"),
+    ) {
+        let query = to_query(&state, embed.as_deref());
+        let parsed = parse(&query);
         prop_assert_eq!(&parsed.state, &state);
+        prop_assert_eq!(&parsed.embed, &embed);
         prop_assert!(parsed.notices.is_empty(), "{:?}", parsed.notices);
+        // And printing what was parsed gives the same link.
+        prop_assert_eq!(to_query(&parsed.state, parsed.embed.as_deref()), query);
     }
 
     #[test]
