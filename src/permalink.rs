@@ -4,9 +4,13 @@
 //! list); `v` is the scheme's version; `embed` names a single figure to show alone. Only values that
 //! differ from the defaults are written, so links stay short. Parsing never fails: an unknown
 //! parameter is ignored, a garbage value keeps the default, an out-of-range value is clamped, and
-//! each of these leaves a notice in plain text for the page to show.
+//! each of these leaves a notice in plain text for the page to show, summed up when there are many
+//! so that it stays a few sentences long.
 
-use crate::state::{Applied, PageState, StateError};
+use std::collections::BTreeMap;
+
+use crate::format::thousands;
+use crate::state::{Applied, PageState};
 
 /// The version of the scheme this build writes and reads.
 pub const VERSION: &str = "1";
@@ -43,48 +47,147 @@ pub fn to_query(state: &PageState, embed: Option<&str>) -> String {
 }
 
 /// Reads a query string (with or without its leading `?`). Never panics, whatever the text.
+///
+/// The values are applied first, in page order (a control's range depends only on controls before
+/// it, as the rank's on d and k), so the state does not depend on the order of the parameters.
+/// Then each value the link gave is compared with the value in the final state, and any difference
+/// is a notice naming the key, what was given and what was used.
 pub fn parse(query: &str) -> Parsed {
-    let mut state = PageState::default();
-    let mut embed = None;
-    let mut notices = Vec::new();
     let query = query.strip_prefix('?').unwrap_or(query);
+    // Each parameter's last value and how many times it was given, in name order.
+    let mut given: BTreeMap<String, (String, usize)> = BTreeMap::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(raw_key);
-        let value = decode(raw_value);
-        match key.as_str() {
-            "" => {}
-            "v" => {
-                if value != VERSION {
-                    notices.push(format!(
-                        "This link was made for version “{}” of the page's settings; they were read as version {VERSION}.",
-                        shorten(&value)
-                    ));
-                }
-            }
-            EMBED_KEY => embed = Some(value),
-            _ => match state.set(&key, &value) {
-                Ok(Applied::AsGiven) => {}
-                Ok(Applied::Clamped { used }) => notices.push(format!(
+        if !key.is_empty() {
+            let entry = given.entry(key).or_default();
+            entry.0 = decode(raw_value);
+            entry.1 += 1;
+        }
+    }
+    let mut state = PageState::default();
+    let keys = state.keys();
+    for key in &keys {
+        if let Some((value, _)) = given.get(*key) {
+            // What became of the value is judged below, against the final state.
+            let _ = state.set(key, value);
+        }
+    }
+    let mut notices = Vec::new();
+    if let Some((version, _)) = given.get("v").filter(|(v, _)| v != VERSION) {
+        notices.push(format!(
+            "This link was made for version “{}” of the page's settings; they were read as version {VERSION}.",
+            shorten(version)
+        ));
+    }
+    let defaults = PageState::default();
+    let (mut clamped, mut invalid) = (Vec::new(), Vec::new());
+    for key in &keys {
+        let Some((value, _)) = given.get(*key) else {
+            continue;
+        };
+        let used = state.get(key).unwrap_or_default();
+        let mut probe = state.clone();
+        match probe.set(key, value) {
+            Ok(Applied::AsGiven) if probe == state => {}
+            Ok(_) => clamped.push((
+                key.to_string(),
+                format!(
                     "{key} = “{}” is out of range; {used} was used instead.",
-                    shorten(&value)
-                )),
-                Err(StateError::UnknownKey(_)) => notices.push(format!(
-                    "The link's setting “{}” is not one this page knows; it was ignored.",
-                    shorten(&key)
-                )),
-                Err(StateError::Unparsable { .. }) => notices.push(format!(
-                    "{} = “{}” is not a valid value; the default was kept.",
-                    shorten(&key),
-                    shorten(&value)
-                )),
-            },
+                    shorten(value)
+                ),
+            )),
+            Err(_) => invalid.push((
+                key.to_string(),
+                format!(
+                    "{key} = “{}” is not a valid value; the default, {}, was kept.",
+                    shorten(value),
+                    defaults.get(key).unwrap_or_default()
+                ),
+            )),
+        }
+    }
+    summarise(
+        &mut notices,
+        clamped,
+        "were out of range; the nearest allowed values were used.",
+    );
+    summarise(
+        &mut notices,
+        invalid,
+        "had values that are not valid; their defaults were kept.",
+    );
+    let is_known = |key: &str| key == "v" || key == EMBED_KEY || keys.contains(&key);
+    let unknown: Vec<String> = given
+        .keys()
+        .filter(|key| !is_known(key))
+        .map(|key| format!("“{}”", shorten(key)))
+        .collect();
+    match unknown.as_slice() {
+        [] => {}
+        [name] => notices.push(format!(
+            "The link's setting {name} is not one this page knows; it was ignored."
+        )),
+        _ => notices.push(format!(
+            "The link's settings {} are not ones this page knows; they were ignored.",
+            name_list(&unknown)
+        )),
+    }
+    let repeated: Vec<(&String, &(String, usize))> = given
+        .iter()
+        .filter(|(key, (_, count))| *count > 1 && is_known(key))
+        .collect();
+    match repeated.as_slice() {
+        [] => {}
+        [(key, (value, count))] => notices.push(format!(
+            "{key} was given {} times; only the last value, “{}”, was read.",
+            thousands(*count as u64),
+            shorten(value)
+        )),
+        _ => {
+            let names: Vec<String> = repeated.iter().map(|(key, _)| key.to_string()).collect();
+            notices.push(format!(
+                "{} were each given more than once; only the last value of each was read.",
+                name_list(&names)
+            ));
         }
     }
     Parsed {
+        embed: given.remove(EMBED_KEY).map(|(figure, _)| figure),
         state,
-        embed,
         notices,
+    }
+}
+
+/// How many values of one kind (out of range, or not valid) get a sentence each; past that, one
+/// sentence names the first few and counts the rest. With one sentence for the version, one for
+/// unknown names and one for repeated names, a notice has at most 9 sentences, whatever the link.
+const LISTED: usize = 3;
+
+/// Adds a sentence for each of `problems` (key, sentence), or, when there are more than
+/// [`LISTED`], one sentence naming the first keys and counting the rest, then `summary`.
+fn summarise(notices: &mut Vec<String>, problems: Vec<(String, String)>, summary: &str) {
+    if problems.len() <= LISTED {
+        notices.extend(problems.into_iter().map(|(_, sentence)| sentence));
+    } else {
+        let keys: Vec<String> = problems.into_iter().map(|(key, _)| key).collect();
+        notices.push(format!("{} {summary}", name_list(&keys)));
+    }
+}
+
+/// Names as prose, the first [`LISTED`] and a count of the rest: "a and b", "a, b, c and 9 others".
+fn name_list(names: &[String]) -> String {
+    let shown = names.len().min(LISTED);
+    let mut parts = names[..shown].to_vec();
+    let rest = names.len() - shown;
+    if rest > 0 {
+        let noun = if rest == 1 { "other" } else { "others" };
+        parts.push(format!("{} {noun}", thousands(rest as u64)));
+    }
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, first)) => format!("{} and {last}", first.join(", ")),
+        None => String::new(),
     }
 }
 

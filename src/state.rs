@@ -73,14 +73,12 @@ pub trait Section {
 
 /// Parses a plain decimal number: an optional sign, digits with at most one decimal point, and an
 /// optional exponent (`-2.5`, `64`, `1e3`, `.5`). Accurate to about 15 significant digits, which is
-/// all a control needs. Written here rather than with `str::parse::<f64>` because the standard
-/// parser's correctly-rounded tables add about 10 KB, poorly compressible, to the page's download.
+/// all a control needs. A number too large for f64 is infinite, as with the standard parser, and
+/// one below about 10⁻³⁰⁰ in size may read as zero; the result is never NaN. Written here rather
+/// than with `str::parse::<f64>` because the standard parser's correctly-rounded tables add about
+/// 14 kB, gzipped, to the page's WebAssembly.
 pub fn parse_decimal(text: &str) -> Option<f64> {
-    let (negative, rest) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
+    let (negative, rest) = split_sign(text);
     let (number, exponent) = match rest.find(['e', 'E']) {
         Some(at) => (&rest[..at], Some(&rest[at + 1..])),
         None => (rest, None),
@@ -89,34 +87,41 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     if whole.is_empty() && fraction.is_empty() {
         return None;
     }
-    let mut mantissa = 0.0_f64;
+    // Nineteen significant digits fit a u64; later digits of the whole part only scale it.
+    let mut mantissa = 0_u64;
+    let mut significant = 0;
     let mut scale = 0_i32;
     for (digits, in_fraction) in [(whole, false), (fraction, true)] {
         for byte in digits.bytes() {
-            let digit = f64::from(byte.checked_sub(b'0').filter(|d| *d <= 9)?);
-            mantissa = mantissa * 10.0 + digit;
-            if in_fraction {
-                scale -= 1;
+            let digit = u64::from(byte.checked_sub(b'0').filter(|d| *d <= 9)?);
+            if significant < 19 {
+                mantissa = mantissa * 10 + digit;
+                significant += u32::from(mantissa > 0);
+                scale -= i32::from(in_fraction);
+            } else if !in_fraction {
+                scale = scale.saturating_add(1);
             }
         }
     }
     if let Some(exponent) = exponent {
-        let (exp_negative, exp_digits) = match exponent.as_bytes().first()? {
-            b'-' => (true, &exponent[1..]),
-            b'+' => (false, &exponent[1..]),
-            _ => (false, exponent),
-        };
-        if exp_digits.is_empty() || exp_digits.len() > 4 {
+        let (exp_negative, exp_digits) = split_sign(exponent);
+        if exp_digits.is_empty() {
             return None;
         }
         let mut value = 0_i32;
         for byte in exp_digits.bytes() {
-            value = value * 10 + i32::from(byte.checked_sub(b'0').filter(|d| *d <= 9)?);
+            let digit = i32::from(byte.checked_sub(b'0').filter(|d| *d <= 9)?);
+            value = value.saturating_mul(10).saturating_add(digit);
         }
-        scale += if exp_negative { -value } else { value };
+        scale = scale.saturating_add(if exp_negative { -value } else { value });
     }
+    // Past 10^±400 any mantissa here overflows to infinity or underflows to zero.
+    let scale = scale.clamp(-400, 400);
+    let mantissa = mantissa as f64;
     // Dividing by an exact power of ten rounds once; multiplying by 10^-n would round twice.
-    let magnitude = if scale < 0 {
+    let magnitude = if mantissa == 0.0 {
+        0.0
+    } else if scale < 0 {
         mantissa / 10f64.powi(-scale)
     } else {
         mantissa * 10f64.powi(scale)
@@ -124,16 +129,24 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// Parses a number, snaps it to the control's step and clamps it into its bounds.
+/// Splits a leading `-` or `+` from `text`: (whether negative, the rest).
+fn split_sign(text: &str) -> (bool, &str) {
+    match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    }
+}
+
+/// Parses a number, snaps it to the control's step and clamps it into its bounds. A number too
+/// large for f64 is out of range like any other, so it is clamped to the nearer bound.
 fn parse_number(key: &str, raw: &str, bounds: Bounds) -> Result<(f64, Applied), StateError> {
-    let value: f64 = parse_decimal(raw.trim())
-        .filter(|v: &f64| v.is_finite())
-        .ok_or_else(|| StateError::Unparsable {
-            key: key.to_string(),
-            raw: raw.to_string(),
-        })?;
+    let value = parse_decimal(raw.trim()).ok_or_else(|| StateError::Unparsable {
+        key: key.to_string(),
+        raw: raw.to_string(),
+    })?;
     let used = snap(value, bounds);
-    let applied = if (used - value).abs() <= 1e-9 * value.abs().max(1.0) {
+    let applied = if value.is_finite() && (used - value).abs() <= 1e-9 * value.abs().max(1.0) {
         Applied::AsGiven
     } else {
         Applied::Clamped {

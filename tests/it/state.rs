@@ -163,7 +163,24 @@ fn sliders_say_what_their_value_means() {
 fn decimals_parse_like_the_standard_library() {
     use lora_explorer::state::parse_decimal;
     for text in [
-        "0", "64", "-2", "-2.3", "99.9", ".5", "5.", "+7", "1e3", "2.5E-2", "12288", "0.1",
+        "0",
+        "64",
+        "-2",
+        "-2.3",
+        "99.9",
+        ".5",
+        "5.",
+        "+7",
+        "1e3",
+        "2.5E-2",
+        "12288",
+        "0.1",
+        "1e308",
+        "-1e308",
+        "0e999",
+        "1e-400",
+        "0.000000000000000000000000000012345678901234567890123",
+        "123456789012345678901234567890.5e-10",
     ] {
         let ours = parse_decimal(text).unwrap();
         let std: f64 = text.parse().unwrap();
@@ -173,13 +190,81 @@ fn decimals_parse_like_the_standard_library() {
         );
     }
     for text in [
-        "", "-", ".", "abc", "1.2.3", "1e", "e5", "--1", "1x", "NaN", "inf", "1e99999", " 1",
+        "", "-", ".", "abc", "1.2.3", "1e", "1e-", "e5", "--1", "1x", "NaN", "nan", "inf", "-inf",
+        "infinity", " 1",
     ] {
         assert_eq!(parse_decimal(text), None, "{text}");
     }
 }
 
+#[test]
+fn numbers_too_large_for_f64_are_infinite_like_the_standard_librarys() {
+    use lora_explorer::state::parse_decimal;
+    let nines = "9".repeat(400);
+    for text in [
+        "1e309",
+        "-1e309",
+        "1.8e308",
+        "1e99999",
+        "-1e99999999999999999999",
+        nines.as_str(),
+    ] {
+        let std: f64 = text.parse().unwrap();
+        assert!(std.is_infinite());
+        assert_eq!(parse_decimal(text), Some(std), "{text}");
+    }
+    // A long exponent that brings a long number back into range.
+    let text = format!("{nines}e-399");
+    assert!(
+        (parse_decimal(&text).unwrap() - 10.0).abs() < 1e-12,
+        "{text}"
+    );
+}
+
+#[test]
+fn a_number_too_large_for_f64_is_clamped_like_any_large_number() {
+    let mut state = PageState::default();
+    for (key, text, used) in [
+        ("fd", "1e308", "64"),
+        ("fd", "1e309", "64"),
+        ("fd", "-1e309", "2"),
+        ("fa", "1e99999", "64"),
+        ("is", "-1e400", "-4"),
+        ("it", "1e309", "99.9"),
+    ] {
+        assert_eq!(
+            state.set(key, text),
+            Ok(Applied::Clamped { used: used.into() }),
+            "{key} = {text}"
+        );
+        assert_eq!(state.get(key).as_deref(), Some(used));
+    }
+    for text in ["NaN", "inf", "-inf", "Infinity"] {
+        assert!(
+            matches!(state.set("fd", text), Err(StateError::Unparsable { .. })),
+            "{text}"
+        );
+    }
+}
+
 proptest! {
+    #[test]
+    fn decimal_parsing_agrees_with_std_on_any_plain_decimal(
+        digits in "[0-9]{1,30}",
+        point in 0usize..31,
+        exponent in proptest::option::of(-280i32..280),
+        negative: bool,
+    ) {
+        let point = point.min(digits.len());
+        let mut text = format!("{}{}.{}", if negative { "-" } else { "" }, &digits[..point], &digits[point..]);
+        if let Some(exponent) = exponent {
+            text.push_str(&format!("e{exponent}"));
+        }
+        let ours = lora_explorer::state::parse_decimal(&text).unwrap();
+        let std: f64 = text.parse().unwrap();
+        prop_assert!((ours - std).abs() <= 1e-13 * std.abs(), "{} {} {}", text, ours, std);
+    }
+
     #[test]
     fn decimal_parsing_agrees_with_std_on_slider_values(whole in 0u32..100_000, fraction in 0u32..1000, negative: bool) {
         let text = format!("{}{whole}.{fraction:03}", if negative { "-" } else { "" });
