@@ -27,8 +27,11 @@ for (const colorScheme of ['light', 'dark']) {
     const session = await openPage({ colorScheme });
     sessions.push(session);
     // Open every data table, the share panel and a quiz explanation, so that their markup is checked too.
-    await session.page.$$eval('details.data-table', (all) => all.forEach((d) => (d.open = true)));
-    await session.page.waitForTimeout(200);
+    // A data table fills when its toggle event arrives, a task after it opens: wait for every one.
+    await session.page.$$eval('details.data-table', (all) => Promise.all(all.map((d) => new Promise((resolve) => {
+      d.addEventListener('toggle', () => setTimeout(resolve, 0), { once: true });
+      d.open = true;
+    }))));
     await session.page.click('#fig-rank .figure-tools button');
     await session.page.check('#q1 input[value="a"]');
     await session.page.click('#q1 button');

@@ -17,6 +17,7 @@ after(async () => {
 const tool = (figure, name) => page.click(`#fig-${figure} .figure-tools button:text-is("${name}")`);
 
 test('a figure downloads as a PNG at the screen pixel density', async () => {
+  await session.goto('');
   const [download] = await Promise.all([page.waitForEvent('download'), tool('factorisation', 'PNG')]);
   assert.equal(download.suggestedFilename(), 'lora-explorer-factorisation.png');
   await download.saveAs('test-results/export-factorisation.png');
@@ -32,6 +33,7 @@ test('a figure downloads as a PNG at the screen pixel density', async () => {
 });
 
 test('the factorisation figure offers its five matrices and its singular values as CSV', async () => {
+  await session.goto('');
   await tool('factorisation', 'CSV');
   const links = await page.$$eval('#fig-factorisation .share-files a', (as) => as.map((a) => [a.download, a.href]));
   assert.deepEqual(links.map(([name]) => name), [
@@ -57,6 +59,7 @@ test('the factorisation figure offers its five matrices and its singular values 
 });
 
 test('the PEFT button gives the figure rank and alpha as a LoraConfig', async () => {
+  await session.goto('');
   await page.focus('#fa');
   for (let i = 0; i < 14; i++) await page.keyboard.press('ArrowRight');
   await tool('factorisation', 'PEFT');
@@ -72,6 +75,7 @@ test('the PEFT button gives the figure rank and alpha as a LoraConfig', async ()
 });
 
 test('the data table under a figure shows its numbers, downsampled, and follows the sliders', async () => {
+  await session.goto('');
   await page.click('#fig-factorisation-data summary');
   // The details element fills its tables when its toggle event arrives, a task after the click:
   // five matrices and the singular values.

@@ -27,6 +27,7 @@ const images = async () => Object.fromEntries(await Promise.all(HEATMAPS.map(asy
 const changed = (a, b) => HEATMAPS.filter((id) => a[id] !== b[id]);
 
 test('the page opens at the notebook example with a favicon and no error banner', async () => {
+  await session.goto('');
   assert.match(await text('f-count-1'), /d·k = 4·4 = 16 parameters/);
   assert.match(await text('f-count-2'), /r·\(d \+ k\) = 2·\(4 \+ 4\) = 16 trainable/);
   assert.match(await text('f-count-3'), /1\.0×.*saves nothing/);
@@ -37,6 +38,7 @@ test('the page opens at the notebook example with a favicon and no error banner'
 });
 
 test('d and k sliders resize the matrices and the counts', async () => {
+  await session.goto('');
   let before = await images();
   await press('fd', 'End');
   assert.equal(await text('f-label-w0'), 'W₀ · 64×4');
@@ -51,6 +53,7 @@ test('d and k sliders resize the matrices and the counts', async () => {
 });
 
 test('the rank slider grows B and A and lowers the reduction', async () => {
+  await session.goto('?v=1&fd=64&fk=64');
   const before = await images();
   await press('fr', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowRight');
   assert.equal(await text('fr-out'), '8');
@@ -66,6 +69,7 @@ test('the rank slider grows B and A and lowers the reduction', async () => {
 });
 
 test('alpha changes only the merged weight', async () => {
+  await session.goto('?v=1&fd=64&fk=64&fr=8');
   const before = await images();
   await press('fa', 'ArrowRight', 'ArrowRight');
   assert.equal(await text('fa-out'), '4');
@@ -75,6 +79,7 @@ test('alpha changes only the merged weight', async () => {
 });
 
 test('the seed redraws every matrix, and returning to it restores them', async () => {
+  await session.goto('?v=1&fd=64&fk=64&fr=8');
   const before = await images();
   await press('fs', 'ArrowRight');
   assert.equal(await text('fs-out'), '43');
@@ -84,6 +89,7 @@ test('the seed redraws every matrix, and returning to it restores them', async (
 });
 
 test('at initialisation B and delta are zero and the merged weight equals W0', async () => {
+  await session.goto('?v=1&fd=64&fk=64&fr=8');
   await press('fi', 'Space');
   assert.match(await text('f-caption'), /^At initialisation/);
   const neutral = await page.$eval('#f-heat-dw', (c) => {
@@ -96,10 +102,12 @@ test('at initialisation B and delta are zero and the merged weight equals W0', a
   });
   assert.ok(neutral, 'ΔW is one flat colour');
   assert.equal(await canvasImage('f-heat-wm'), await canvasImage('f-heat-w0'));
-  await press('fi', 'Space');
 });
 
 test('pointing at a cell of delta explains it term by term and focus works from the keyboard', async () => {
+  await session.goto('?v=1&fd=64&fk=64&fr=8');
+  // The mouse works in the viewport: bring the heatmap into it first.
+  await page.$eval('#f-heat-dw', (c) => c.scrollIntoView({ block: 'center' }));
   const box = await page.$eval('#f-heat-dw', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
   await page.mouse.move(box.x + box.w * 0.5, box.y + box.h * 0.25);
   const report = await text('f-report');

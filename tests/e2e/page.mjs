@@ -22,13 +22,15 @@ export async function openPage({ query = '', viewport = { width: 1280, height: 9
     if (new URL(req.url()).origin !== origin && !req.url().startsWith('data:')) foreignRequests.push(req.url());
   });
   await page.goto(server.url + query);
-  await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
-  await page.waitForFunction(() => !document.getElementById('i-status').classList.contains('busy'), null, { timeout: 20000 });
-  // Figure 3's singular values come from a worker too.
-  await page.waitForFunction(() => document.getElementById('f-spectrum-caption')?.textContent !== '', null, { timeout: 20000 });
+  await painted(page);
   return {
     browser,
     page,
+    /** Loads the page afresh at `query`, so that a test starts from a state of its own. */
+    goto: async (query) => {
+      await page.goto(server.url + query);
+      await painted(page);
+    },
     consoleMessages,
     foreignRequests,
     close: async () => {
@@ -36,6 +38,14 @@ export async function openPage({ query = '', viewport = { width: 1280, height: 9
       await server.close();
     },
   };
+}
+
+/** Resolves once every figure has painted its first numbers, those from workers included. */
+async function painted(page) {
+  await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
+  await page.waitForFunction(() => !document.getElementById('i-status').classList.contains('busy'), null, { timeout: 20000 });
+  // Figure 3's singular values come from a worker too.
+  await page.waitForFunction(() => document.getElementById('f-spectrum-caption')?.textContent !== '', null, { timeout: 20000 });
 }
 
 /** Text of the element with `id`. */
