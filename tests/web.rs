@@ -15,9 +15,19 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// The page's real markup.
 const PAGE: &str = include_str!("../www/index.html");
 
+thread_local! {
+    /// The page the previous test mounted, taken down before the next one mounts.
+    static MOUNTED: std::cell::RefCell<Option<std::rc::Rc<lora_explorer::web::App>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Puts the explainer's markup into the test page (replacing the previous test's copy, and leaving
-/// the test runner's own output alone) and mounts the browser layer on it.
+/// the test runner's own output alone) and mounts the browser layer on it, after taking down the
+/// previous test's page: its listeners and workers do not pile up.
 fn mount_page() -> Document {
+    if let Some(previous) = MOUNTED.with(|mounted| mounted.borrow_mut().take()) {
+        lora_explorer::web::unmount(previous);
+    }
     let doc = web_sys::window().unwrap().document().unwrap();
     if let Some(previous) = doc.get_element_by_id("explainer-under-test") {
         previous.remove();
@@ -33,7 +43,8 @@ fn mount_page() -> Document {
     container.set_id("explainer-under-test");
     container.set_inner_html(body);
     doc.body().unwrap().append_child(&container).unwrap();
-    lora_explorer::web::mount(&doc).unwrap();
+    let app = lora_explorer::web::mount(&doc).unwrap();
+    MOUNTED.with(|mounted| *mounted.borrow_mut() = Some(app));
     doc
 }
 
@@ -164,6 +175,19 @@ fn a_stopped_page_switches_its_controls_off_and_offers_a_reload() {
         let control: web_sys::Element = controls.get(idx).unwrap().dyn_into().unwrap();
         assert!(control.has_attribute("disabled"), "{}", control.id());
     }
+}
+
+#[wasm_bindgen_test]
+fn an_unmounted_page_no_longer_answers_its_controls() {
+    let doc = mount_page();
+    let app = MOUNTED.with(|mounted| mounted.borrow_mut().take()).unwrap();
+    lora_explorer::web::unmount(app);
+    slide(&doc, "fd", "8");
+    assert!(
+        text(&doc, "f-count-1").contains("4·4 = 16"),
+        "{}",
+        text(&doc, "f-count-1")
+    );
 }
 
 #[wasm_bindgen_test]

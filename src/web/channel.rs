@@ -53,12 +53,17 @@ impl Channel {
         self.handlers = Some(handlers);
     }
 
-    /// Stops the worker, whatever it is doing, and starts a fresh one with the same handlers.
-    pub fn restart(&mut self) -> Result<(), JsValue> {
+    /// Stops the worker for good: no message reaches the page from it any more.
+    pub fn stop(&mut self) {
         self.worker.set_onmessage(None);
         self.worker
             .set_onerror(Some(self.quiet.as_ref().unchecked_ref()));
         self.worker.terminate();
+    }
+
+    /// Stops the worker, whatever it is doing, and starts a fresh one with the same handlers.
+    pub fn restart(&mut self) -> Result<(), JsValue> {
+        self.stop();
         self.worker = Worker::new(WORKER_URL)?;
         if let Some(handlers) = &self.handlers {
             self.worker.set_onmessage(Some(&handlers.message));

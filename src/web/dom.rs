@@ -1,6 +1,6 @@
 //! Small helpers over web-sys: finding elements, listening to events, showing errors.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -31,7 +31,15 @@ pub fn typed_by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
         .map_err(|_| JsValue::from_str(&format!("#{id} is not the expected kind of element")))
 }
 
-/// Calls `handler` on every `kind` event at `target`, for the life of the page.
+/// A listener the page attached: where, for what, and the closure it calls.
+type Listener = (EventTarget, String, Closure<dyn FnMut(Event)>);
+
+thread_local! {
+    /// Every listener attached through [`listen`], so that they can all be removed again.
+    static LISTENERS: RefCell<Vec<Listener>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `handler` on every `kind` event at `target`, until [`remove_listeners`].
 pub fn listen(
     target: &EventTarget,
     kind: &str,
@@ -39,9 +47,27 @@ pub fn listen(
 ) -> Result<(), JsValue> {
     let closure = Closure::<dyn FnMut(Event)>::new(handler);
     target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())?;
-    // The listener lives as long as the page, so the closure must too.
-    closure.forget();
+    LISTENERS.with(|listeners| {
+        if let Ok(mut listeners) = listeners.try_borrow_mut() {
+            listeners.push((target.clone(), kind.to_string(), closure));
+        }
+    });
     Ok(())
+}
+
+/// Detaches every listener [`listen`] attached and frees its closure: for a page that stops, or a
+/// test that mounts the page again.
+pub fn remove_listeners() {
+    let removed = LISTENERS.with(|listeners| {
+        listeners
+            .try_borrow_mut()
+            .map(|mut listeners| std::mem::take(&mut *listeners))
+            .unwrap_or_default()
+    });
+    for (target, kind, closure) in &removed {
+        // A target that refuses is gone already.
+        let _ = target.remove_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
+    }
 }
 
 /// A readable description of a JavaScript error value.
@@ -133,6 +159,15 @@ pub struct Debouncer {
     /// The waiting timeout's handle, shared with the action, which clears it when it runs.
     pending: Rc<Cell<Option<i32>>>,
     delay_ms: i32,
+}
+
+impl Drop for Debouncer {
+    /// A wait still running would call the freed closure: cancel it.
+    fn drop(&mut self) {
+        if let (Some(handle), Ok(window)) = (self.pending.take(), window()) {
+            window.clear_timeout_with_handle(handle);
+        }
+    }
 }
 
 impl Debouncer {

@@ -379,6 +379,11 @@ impl FactorisationView {
         }
     }
 
+    /// Stops the spectrum worker, for a page that goes away.
+    pub fn stop(&mut self) {
+        self.spectrum.channel.stop();
+    }
+
     /// Figure 3's singular values for the current state, once the worker has sent them.
     pub fn spectra(&self) -> Option<Spectra> {
         let current = self.figure.as_ref().map(|f| &f.state);

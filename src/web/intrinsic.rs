@@ -146,6 +146,12 @@ impl IntrinsicView {
         }
     }
 
+    /// Stops both workers, for a page that goes away.
+    pub fn stop(&mut self) {
+        self.spectra.stop();
+        self.approximations.stop();
+    }
+
     /// The singular values last received for the current matrix, if any.
     pub fn sigma(&self) -> Option<Vec<f64>> {
         self.answers.sigma.clone()

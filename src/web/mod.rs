@@ -51,6 +51,14 @@ pub fn start() {
     }
 }
 
+/// Takes the page down: every listener detached, every worker stopped, every waiting timer
+/// cancelled once the last handle to `app` goes. After this the markup can be mounted again.
+pub fn unmount(app: Rc<App>) {
+    dom::remove_listeners();
+    app.factorisation.borrow_mut().stop();
+    app.intrinsic.borrow_mut().stop();
+}
+
 /// Stops the page as a panic does: controls off, the banner offering a reload, `details` in the
 /// console.
 pub fn report_stopped(details: &str) {
