@@ -11,7 +11,7 @@
 //    apart, as a drag makes them. Reported: the main-thread time of each input, the time from the last
 //    input of a burst to the spectrum painted (target 150 ms), and every long task (over 50 ms) the
 //    browser saw on the main thread during the whole run (target: none).
-// 3. The worker's singular values of a 512×512 matrix against numpy's on this machine, as a ratio.
+// 3. The worker's singular values of a 512×512 matrix against numpy's on the same machine, as a ratio.
 // 4. The gzip size of everything the page transfers (target under 200 KB).
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
@@ -150,7 +150,7 @@ for (const { id, kind } of controls) {
     'worker p95 ms': workerMs.length ? fmt(quantile(workerMs, 0.95)) : '',
   });
 }
-console.log('1. Main-thread time, input event to frame ready (headless Chromium, this machine):');
+console.log('1. Main-thread time, input event to frame ready (headless Chromium, on the machine running this):');
 console.table(rows);
 
 if (ONLY) {
