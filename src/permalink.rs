@@ -7,8 +7,6 @@
 //! each of these leaves a notice in plain text for the page to show, summed up when there are many
 //! so that it stays a few sentences long.
 
-use std::collections::BTreeMap;
-
 use crate::format::thousands;
 use crate::state::{Applied, PageState};
 
@@ -54,27 +52,38 @@ pub fn to_query(state: &PageState, embed: Option<&str>) -> String {
 /// is a notice naming the key, what was given and what was used.
 pub fn parse(query: &str) -> Parsed {
     let query = query.strip_prefix('?').unwrap_or(query);
-    // Each parameter's last value and how many times it was given, in name order.
-    let mut given: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    // Each parameter's last value and how many times it was given, in name order. A vector, not a
+    // map: the page's WebAssembly is smaller without a map's code, and links are short.
+    let mut given: Vec<(String, (String, usize))> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(raw_key);
-        if !key.is_empty() {
-            let entry = given.entry(key).or_default();
-            entry.0 = decode(raw_value);
-            entry.1 += 1;
+        if key.is_empty() {
+            continue;
+        }
+        let value = decode(raw_value);
+        match given.iter_mut().find(|(known, _)| *known == key) {
+            Some((_, entry)) => *entry = (value, entry.1 + 1),
+            None => given.push((key, (value, 1))),
         }
     }
+    given.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let lookup = |key: &str| {
+        given
+            .iter()
+            .find(|(known, _)| known == key)
+            .map(|(_, entry)| entry)
+    };
     let mut state = PageState::default();
     let keys = state.keys();
     for key in &keys {
-        if let Some((value, _)) = given.get(*key) {
+        if let Some((value, _)) = lookup(key) {
             // What became of the value is judged below, against the final state.
             let _ = state.set(key, value);
         }
     }
     let mut notices = Vec::new();
-    if let Some((version, _)) = given.get("v").filter(|(v, _)| v != VERSION) {
+    if let Some((version, _)) = lookup("v").filter(|(v, _)| v != VERSION) {
         notices.push(format!(
             "This link was made for version “{}” of the page's settings; they were read as version {VERSION}.",
             shorten(version)
@@ -83,7 +92,7 @@ pub fn parse(query: &str) -> Parsed {
     let defaults = PageState::default();
     let (mut clamped, mut invalid) = (Vec::new(), Vec::new());
     for key in &keys {
-        let Some((value, _)) = given.get(*key) else {
+        let Some((value, _)) = lookup(key) else {
             continue;
         };
         let used = state.get(key).unwrap_or_default();
@@ -119,7 +128,8 @@ pub fn parse(query: &str) -> Parsed {
     );
     let is_known = |key: &str| key == "v" || key == EMBED_KEY || keys.contains(&key);
     let unknown: Vec<String> = given
-        .keys()
+        .iter()
+        .map(|(key, _)| key)
         .filter(|key| !is_known(key))
         .map(|key| format!("“{}”", shorten(key)))
         .collect();
@@ -136,6 +146,7 @@ pub fn parse(query: &str) -> Parsed {
     let repeated: Vec<(&String, &(String, usize))> = given
         .iter()
         .filter(|(key, (_, count))| *count > 1 && is_known(key))
+        .map(|(key, entry)| (key, entry))
         .collect();
     match repeated.as_slice() {
         [] => {}
@@ -153,7 +164,7 @@ pub fn parse(query: &str) -> Parsed {
         }
     }
     Parsed {
-        embed: given.remove(EMBED_KEY).map(|(figure, _)| figure),
+        embed: lookup(EMBED_KEY).map(|(figure, _)| figure.clone()),
         state,
         notices,
     }
