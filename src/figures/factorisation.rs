@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use nalgebra::DMatrix;
 
-use crate::figures::printed::scaled_sum;
+use crate::figures::printed::{bracketed, scaled_sum};
 use crate::format::{decimals_for, power_of_ten, ratio, signed, significant, subscript, thousands};
 use crate::math::lora::{AdapterInit, Factorisation, ParamCounts, Reuse, TRAINED_STD};
 use crate::math::svd::singular_values;
@@ -341,15 +341,6 @@ fn product_singular_values(b: &DMatrix<f64>, a: &DMatrix<f64>) -> Vec<f64> {
     let mut values = singular_values(&(r_b * r_a.transpose()));
     values.resize(n_values, 0.0);
     values
-}
-
-/// A negative number in brackets, as a factor after "×" is written: "(−0.25)".
-fn bracketed(text: String) -> String {
-    if text.starts_with('−') {
-        format!("({text})")
-    } else {
-        text
-    }
 }
 
 /// The name used when indexing a cell.

@@ -6,6 +6,15 @@ use crate::format::signed;
 /// Decimal places of the terms of [`scaled_sum`].
 const PLACES: i64 = 10_000;
 
+/// A number as a factor after "×" is written: in brackets when negative, "0.5 × (−1.2)".
+pub fn bracketed(text: String) -> String {
+    if text.starts_with('−') {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
 /// `base + (α/r)·term` written so that it adds up as printed, ending with a full stop: both terms
 /// to four decimals, α/r exactly (a decimal when it has one, else a fraction: "(2/3)"), and the sum
 /// of the printed terms, marked "≈" and said to be rounded when it needs more than four decimals.
@@ -20,11 +29,7 @@ pub fn scaled_sum(base: f64, alpha: f64, r: u32, term: f64, exact: f64, name: &s
     let sum_over_den = base_units * den + num * term_units;
     let sum_units = (2 * sum_over_den + sum_over_den.signum() * den) / (2 * den);
     let rounded = sum_over_den % den != 0;
-    // A negative factor goes in brackets: "0.5 × (−1.2)".
-    let factor = match term_units {
-        u if u < 0 => format!("({})", text(u)),
-        u => text(u),
-    };
+    let factor = bracketed(text(term_units));
     let mut line = format!(
         "{} + {} × {factor} {} {}",
         text(base_units),

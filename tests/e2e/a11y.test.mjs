@@ -1,17 +1,14 @@
 // Accessibility: axe-core, run in headless Chromium over the full page in both themes and over every
 // figure embedded alone, must report no violation of WCAG 2.1 A and AA rules.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { openPage } from './page.mjs';
+import { pageOpener } from './page.mjs';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const FIGURES = ['layer', 'memory', 'factorisation', 'maths', 'rank', 'spectrum', 'approximation', 'comparison', 'quiz'];
 
-const sessions = [];
-after(async () => {
-  for (const session of sessions) await session.close();
-});
+const open = pageOpener();
 
 /** Runs axe on the page and returns its violations, one line each. */
 async function violations(page) {
@@ -24,8 +21,7 @@ async function violations(page) {
 
 for (const colorScheme of ['light', 'dark']) {
   test(`the full page in the ${colorScheme} theme has no violation`, async () => {
-    const session = await openPage({ colorScheme });
-    sessions.push(session);
+    const session = await open({ colorScheme });
     // Open every data table, the share panel and a quiz explanation, so that their markup is checked too.
     // A data table fills when its toggle event arrives, a task after it opens: wait for every one.
     await session.page.$$eval('details.data-table', (all) => Promise.all(all.map((d) => new Promise((resolve) => {
@@ -40,8 +36,7 @@ for (const colorScheme of ['light', 'dark']) {
 }
 
 test('every embedded figure has no violation', async () => {
-  const session = await openPage();
-  sessions.push(session);
+  const session = await open();
   for (const figure of FIGURES) {
     await session.page.goto(session.page.url().split('?')[0] + `?embed=${figure}`);
     await session.page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));

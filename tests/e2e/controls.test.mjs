@@ -1,18 +1,14 @@
 // End to end: every choice of every selector reads whole at 1280 and at 360 px wide; no control
 // cuts its own text.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage } from './page.mjs';
+import { pageOpener } from './page.mjs';
 
-const sessions = [];
-after(async () => {
-  for (const session of sessions) await session.close();
-});
+const open = pageOpener();
 
 for (const width of [1280, 360]) {
   test(`at ${width} px every selector's every choice fits its box`, async () => {
-    const session = await openPage({ viewport: { width, height: 900 } });
-    sessions.push(session);
+    const session = await open({ viewport: { width, height: 900 } });
     const cut = await session.page.$$eval('select', (selects) => selects.flatMap((select) => {
       const context = document.createElement('canvas').getContext('2d');
       context.font = getComputedStyle(select).font;

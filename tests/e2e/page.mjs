@@ -1,5 +1,6 @@
 // Shared set-up of the end-to-end tests: serve the release build from a sub-path, open it in headless
 // Chromium, and record every console message, page error and request that leaves the page's origin.
+import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { serveDist, CHROMIUM } from './serve.mjs';
 
@@ -66,4 +67,17 @@ export async function waitForText(page, id, pattern, timeout = 10000) {
   const flags = pattern.flags;
   await page.waitForFunction(([id, source, flags]) => new RegExp(source, flags).test(document.getElementById(id)?.textContent ?? ''), [id, source, flags], { timeout });
   return textOf(page, id);
+}
+
+/** An `openPage` whose pages all close when the calling test file ends. */
+export function pageOpener() {
+  const sessions = [];
+  after(async () => {
+    for (const session of sessions) await session.close();
+  });
+  return async (options) => {
+    const session = await openPage(options);
+    sessions.push(session);
+    return session;
+  };
 }

@@ -1,20 +1,11 @@
 // End to end: the state in the URL, garbage in links, and every figure embedded alone in an iframe
 // of another origin, reporting its height to the host page.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { openPage, textOf, press } from './page.mjs';
+import { pageOpener, textOf, press } from './page.mjs';
 
-const sessions = [];
-after(async () => {
-  for (const session of sessions) await session.close();
-});
-
-async function open(options) {
-  const session = await openPage(options);
-  sessions.push(session);
-  return session;
-}
+const open = pageOpener();
 
 const FIGURES = ['layer', 'memory', 'factorisation', 'maths', 'rank', 'spectrum', 'approximation', 'comparison', 'quiz'];
 

@@ -1,20 +1,11 @@
 // End to end: defects found under hostile use stay fixed. A rank chosen while a new spectrum is on
 // its way is the one approximated; fast drags that stop workers raise no false error; a stopped
 // page says so.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage, waitForText } from './page.mjs';
+import { pageOpener, waitForText } from './page.mjs';
 
-const sessions = [];
-after(async () => {
-  for (const session of sessions) await session.close();
-});
-
-async function open(options) {
-  const session = await openPage(options);
-  sessions.push(session);
-  return session;
-}
+const open = pageOpener();
 
 /** Sets controls in one task, as a quick reader or a script does, each with its input event. */
 const setAll = (page, values) =>

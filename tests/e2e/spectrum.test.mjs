@@ -1,21 +1,12 @@
 // End to end: Figure 3's spectrum chart. The update's rank is marked and follows r, zeros sit on
 // the chart's floor, pointing and the arrow keys read values, the caption follows its numbers, and
 // the chart is part of the embedded figure.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { openPage, textOf, imageOf, press, waitForText } from './page.mjs';
+import { pageOpener, textOf, imageOf, press, waitForText } from './page.mjs';
 
-const sessions = [];
-after(async () => {
-  for (const session of sessions) await session.close();
-});
-
-async function open(options) {
-  const session = await openPage(options);
-  sessions.push(session);
-  return session;
-}
+const open = pageOpener();
 
 test('the caption counts the update’s directions and bounds every move by Weyl’s inequality', async () => {
   const { page, consoleMessages } = await open({ query: '?v=1&fd=16&fk=12&fr=3&fa=8' });

@@ -1,21 +1,17 @@
 // End to end: the dark theme follows the system's preference and the reader's choice, lives in the
 // URL, and redraws the charts in its colours. Screenshots of every section in the dark theme land in
 // test-results/ for a person to look at.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage, imageOf } from './page.mjs';
+import { pageOpener, imageOf } from './page.mjs';
 
-const sessions = [];
-after(async () => {
-  for (const session of sessions) await session.close();
-});
+const open = pageOpener();
 
 const theme = (page) => page.evaluate(() => document.documentElement.dataset.theme);
 const background = (page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 
 test('a system that prefers dark gets the dark theme, and the selector overrides it', async () => {
-  const session = await openPage({ colorScheme: 'dark' });
-  sessions.push(session);
+  const session = await open({ colorScheme: 'dark' });
   const { page } = session;
   assert.equal(await theme(page), 'dark');
   assert.equal(await background(page), 'rgb(21, 24, 28)');
@@ -29,8 +25,7 @@ test('a system that prefers dark gets the dark theme, and the selector overrides
 });
 
 test('pt=dark in a link gives the dark theme on a light system, in every section', async () => {
-  const session = await openPage({ query: '?pt=dark', colorScheme: 'light' });
-  sessions.push(session);
+  const session = await open({ query: '?pt=dark', colorScheme: 'light' });
   const { page } = session;
   assert.equal(await theme(page), 'dark');
   // The chart's own background follows the theme.
