@@ -12,8 +12,7 @@
 //    input of a burst to the spectrum painted (target 150 ms), and every long task (over 50 ms) the
 //    browser saw on the main thread during the whole run (target: none).
 // 3. The worker's singular values of a 512×512 matrix against numpy's on the same machine, as a ratio.
-// 4. The gzip size of everything the page transfers (target under 200 KB).
-import { gzipSync } from 'node:zlib';
+// What each chapter transfers is bench/first-load.mjs's.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
@@ -44,18 +43,6 @@ const server = await serveDist({ root: new URL('../dist/', import.meta.url).path
 const browser = await chromium.launch(CHROMIUM);
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 
-// Only the first load counts: later requests are the worker restarting from the browser's cache.
-const transferred = [];
-let loading = true;
-page.on('response', async (response) => {
-  if (!loading) return;
-  try {
-    const body = await response.body();
-    transferred.push({ url: response.url(), raw: body.length, gzip: gzipSync(body).length });
-  } catch {
-    // Redirects and aborted requests have no body.
-  }
-});
 await page.goto(server.url);
 await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
 await page.evaluate(() => {
@@ -66,7 +53,6 @@ const settled = () =>
   page.waitForFunction(() => !document.getElementById('i-status').classList.contains('busy') && !document.getElementById('ia-status').classList.contains('busy'), null, { timeout: 30000 });
 await settled();
 await page.waitForTimeout(300);
-loading = false;
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const fmt = (x) => x.toFixed(1);
@@ -262,17 +248,6 @@ if (existsSync(python)) {
 console.log(
   `3. Singular values of a 512×512 matrix: ${fmt(quantile(svdMs, 0.5))} ms in the browser's worker (median of 7), ` +
     `${fmt(numpyMs)} ms in numpy (median of 7): ratio ${fmt(quantile(svdMs, 0.5) / numpyMs)}×.`,
-);
-
-// 4. Transfer size.
-// The two workers load the same files: count each once, as a browser's cache does.
-const unique = [...new Map(transferred.map((t) => [t.url, t])).values()];
-const total = unique.reduce((sum, t) => ({ raw: sum.raw + t.raw, gzip: sum.gzip + t.gzip }), { raw: 0, gzip: 0 });
-console.log('4. Transferred (gzip level 6, per file):');
-console.table(unique.map((t) => ({ file: new URL(t.url).pathname.split('/').pop() || 'index.html', bytes: t.raw, gzip: t.gzip })));
-console.log(
-  `Total: ${(total.raw / 1000).toFixed(1)} kB raw, ${(total.gzip / 1000).toFixed(1)} kB gzipped ` +
-    `(${total.gzip} bytes; target under 200 kB = 200,000 bytes): ${total.gzip < 200_000 ? 'ok' : 'OVER'}.`,
 );
 
 await browser.close();

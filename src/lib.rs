@@ -4,6 +4,7 @@
 //! - [`math`]: seeded matrices, the LoRA factorisation and parameter counts. Pure numbers.
 //! - [`render`]: colour maps and pixel buffers (RGBA, row-major, 4 bytes a pixel).
 //! - [`state`]: the page's state, one typed struct holding the value of every control.
+//! - [`chapters`]: the course's chapters, in order, and the navigation between them.
 //! - [`figures`]: what each figure shows, computed from the state (values, captions, cell reports).
 //! - [`format`]: numbers written for readers (thousands separators, ratios).
 //! - [`permalink`]: the page's state in its URL, parsed and printed.
@@ -12,6 +13,7 @@
 //!
 //! Architecture invariant: nothing outside `web` imports `web_sys` or `wasm_bindgen`.
 
+pub mod chapters;
 pub mod export;
 pub mod figures;
 pub mod format;
