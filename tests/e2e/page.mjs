@@ -27,10 +27,11 @@ export async function openPage({ query = '', viewport = { width: 1280, height: 9
   return {
     browser,
     page,
-    /** Loads the page afresh at `query`, so that a test starts from a state of its own. */
-    goto: async (query) => {
+    /** Loads the page afresh at `query`, so that a test starts from a state of its own. With
+     * `{ mounted: true }` it waits only until the controls hold their values, not for the workers. */
+    goto: async (query, { mounted = false } = {}) => {
       await page.goto(server.url + query);
-      await painted(page);
+      await (mounted ? page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters')) : painted(page));
     },
     consoleMessages,
     foreignRequests,
