@@ -9,6 +9,7 @@ mod export;
 mod factorisation;
 mod format;
 mod intrinsic;
+mod links;
 mod maths;
 mod memory;
 mod page;
