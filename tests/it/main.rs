@@ -15,6 +15,7 @@ mod memory;
 mod page;
 mod permalink;
 mod rank;
+mod registry;
 mod state;
 mod svd;
 mod tables;
