@@ -8,7 +8,7 @@ use nalgebra::DMatrix;
 
 use crate::figures::factorisation::{FactorisationFigure, MatrixId};
 use crate::figures::maths::{VectorId, WorkedExample};
-use crate::figures::Received;
+use crate::figures::{FigureId, Received};
 use crate::math::memory::MODELS;
 use crate::state::{format_float, PageState};
 
@@ -40,16 +40,17 @@ pub fn column_csv(values: &[f64]) -> String {
 }
 
 /// The figures that offer CSV files (the spectrum's once its singular values have arrived).
-pub const CSV_FIGURES: [&str; 3] = ["factorisation", "maths", "spectrum"];
+pub const CSV_FIGURES: [FigureId; 3] =
+    [FigureId::Factorisation, FigureId::Maths, FigureId::Spectrum];
 
-/// The CSV files figure `figure_id` offers at `state`; `sigma` is the spectrum the page last
+/// The CSV files `figure` offers at `state`; `sigma` is the spectrum the page last
 /// received, for the spectrum figure. Empty for figures without numbers to download.
-pub fn downloads(figure_id: &str, state: &PageState, received: Received) -> Vec<Download> {
+pub fn downloads(figure: FigureId, state: &PageState, received: Received) -> Vec<Download> {
     let sigma = received.sigma;
     let file =
         |what: &str, rows: usize, cols: usize| format!("lora-explorer-{what}-{rows}x{cols}.csv");
-    match figure_id {
-        "factorisation" => {
+    match figure {
+        FigureId::Factorisation => {
             let figure = FactorisationFigure::new(&state.factorisation);
             MatrixId::ALL
                 .iter()
@@ -75,7 +76,7 @@ pub fn downloads(figure_id: &str, state: &PageState, received: Received) -> Vec<
                 }))
                 .collect()
         }
-        "maths" => {
+        FigureId::Maths => {
             let example = WorkedExample::new(&state.maths);
             VectorId::ALL
                 .iter()
@@ -88,7 +89,7 @@ pub fn downloads(figure_id: &str, state: &PageState, received: Received) -> Vec<
                 })
                 .collect()
         }
-        "spectrum" => sigma
+        FigureId::Spectrum => sigma
             .map(|sigma| Download {
                 name: format!("lora-explorer-singular-values-n{}.csv", sigma.len()),
                 text: column_csv(sigma),
@@ -179,19 +180,19 @@ impl PeftTarget {
     }
 }
 
-/// The Hugging Face PEFT configuration matching figure `figure_id`'s rank and α, or None for
+/// The Hugging Face PEFT configuration matching `figure`'s rank and α, or None for
 /// figures without a rank. Figures without an α use α = r (a scaling of 1) and say so. Table 1's
 /// configuration targets the model it shows; the other figures name no model and get LLaMA's
 /// module names, with a comment on what other models call them.
-pub fn peft_config(figure_id: &str, state: &PageState) -> Option<String> {
-    let (rank, alpha) = match figure_id {
-        "factorisation" => (state.factorisation.r, Some(state.factorisation.alpha)),
-        "maths" => (state.maths.r, Some(state.maths.alpha)),
-        "memory" => (state.cost.lora_rank, None),
-        "comparison" => (state.comparison.rank, None),
+pub fn peft_config(figure: FigureId, state: &PageState) -> Option<String> {
+    let (rank, alpha) = match figure {
+        FigureId::Factorisation => (state.factorisation.r, Some(state.factorisation.alpha)),
+        FigureId::Maths => (state.maths.r, Some(state.maths.alpha)),
+        FigureId::Memory => (state.cost.lora_rank, None),
+        FigureId::Comparison => (state.comparison.rank, None),
         _ => return None,
     };
-    let target = if figure_id == "comparison" {
+    let target = if figure == FigureId::Comparison {
         PeftTarget::for_model(state.comparison.model)
     } else {
         PeftTarget::generic()

@@ -1,15 +1,18 @@
 //! The page's state: one typed struct that holds the value of every control on the page.
 //!
-//! Each section of the article owns a sub-struct implementing [`Section`]; [`PageState`] gathers
-//! them. Every control has a short key, unique on the page (`fd` is the factorisation figure's d).
-//! Values go in and out as text through [`PageState::set`] and [`PageState::get`], which is how the
-//! browser layer reads inputs and how the page's URL form is built. Setting a value clamps it into
-//! range and restores the invariants between controls (such as r ≤ min(d, k)); the invariants
-//! hold after every call, whatever text came in.
+//! Each section of the article declares its controls once, as rows of a table of [`Control`]s
+//! (key, label, range or options, default, value text), and owns a sub-struct implementing
+//! [`Section`] that keeps their values in typed fields; [`PageState`] gathers them. Every key is
+//! unique on the site (`fd` is the factorisation figure's d). Values go in and out as text through
+//! [`PageState::set`] and [`PageState::get`], which is how the browser layer reads inputs and how
+//! the page's URL form is built. Setting a value clamps it into the row's range and brings every
+//! capped control under its cap (r ≤ min(d, k)); the invariants hold after every call, whatever
+//! text came in.
 
 use std::fmt;
 
 use crate::math::memory::Counting;
+use ValueText::{Log10, OutOf, Percent};
 
 /// Why a value could not be set.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,16 +62,229 @@ pub struct Bounds {
     pub step: f64,
 }
 
-/// One section's controls.
+/// How a slider's value reads to a screen reader (its `aria-valuetext`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueText {
+    /// The name, the value and the current maximum: "rank 8 of 64".
+    OutOf(&'static str),
+    /// The name and the value in percent: "threshold 95 percent".
+    Percent(&'static str),
+    /// The value is a power of ten: "noise sigma 1.000e-2 (log10 -2)".
+    Log10(&'static str),
+}
+
+/// A slider's range, step, default and value text.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slider {
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value, before any cap.
+    pub max: f64,
+    /// Step between values.
+    pub step: f64,
+    /// Value on a fresh page.
+    pub default: f64,
+    /// Keys of controls of the same section whose values also cap the maximum, as d and k cap
+    /// the rank (r ≤ min(d, k)).
+    pub capped_by: &'static [&'static str],
+    /// How the value reads to a screen reader.
+    pub text: ValueText,
+}
+
+/// What kind of control a row declares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// A slider (`<input type="range">`).
+    Slider(Slider),
+    /// A checkbox, "1" or "0", and whether it is on by default.
+    Toggle(bool),
+    /// A selector (`<select>`): its options' values, as the URL and the markup write them, and
+    /// the index of the default.
+    Choice(&'static [&'static str], usize),
+}
+
+/// One control, declared once. The state's clamping, the URL form, the screen-reader text and the
+/// markup's sliders (checked by a test) all follow its row.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Control {
+    /// The control's key: its URL parameter, and its element's `id` and `data-key`.
+    pub key: &'static str,
+    /// The text of its `<label>`.
+    pub label: &'static str,
+    /// Its kind, range or options, and default.
+    pub kind: Kind,
+}
+
+impl Control {
+    /// A slider from `min` to `max` in steps of `step`, at `default` on a fresh page.
+    pub const fn slider(
+        key: &'static str,
+        label: &'static str,
+        (min, max, step): (f64, f64, f64),
+        default: f64,
+        text: ValueText,
+    ) -> Self {
+        Self {
+            key,
+            label,
+            kind: Kind::Slider(Slider {
+                min,
+                max,
+                step,
+                default,
+                capped_by: &[],
+                text,
+            }),
+        }
+    }
+
+    /// This slider with its maximum also capped by the values of controls `keys`.
+    pub const fn capped_by(self, keys: &'static [&'static str]) -> Self {
+        match self.kind {
+            Kind::Slider(slider) => Self {
+                kind: Kind::Slider(Slider {
+                    capped_by: keys,
+                    ..slider
+                }),
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// A checkbox, on by default if `default`.
+    pub const fn toggle(key: &'static str, label: &'static str, default: bool) -> Self {
+        Self {
+            key,
+            label,
+            kind: Kind::Toggle(default),
+        }
+    }
+
+    /// A selector of `options`, the one at index `default` chosen on a fresh page.
+    pub const fn choice(
+        key: &'static str,
+        label: &'static str,
+        options: &'static [&'static str],
+        default: usize,
+    ) -> Self {
+        Self {
+            key,
+            label,
+            kind: Kind::Choice(options, default),
+        }
+    }
+
+    /// The default as [`Section::value`] gives values.
+    fn default_value(&self) -> f64 {
+        match self.kind {
+            Kind::Slider(slider) => slider.default,
+            Kind::Toggle(on) => f64::from(u8::from(on)),
+            Kind::Choice(_, index) => index as f64,
+        }
+    }
+}
+
+/// One section's controls: its rows, and how their values are kept in its fields. Reading,
+/// setting, ranges and value texts follow from the rows.
 pub trait Section {
-    /// The keys of the section's controls, in page order.
-    fn keys(&self) -> &'static [&'static str];
+    /// The section's controls, in page order.
+    fn controls(&self) -> &'static [Control];
+
+    /// The value of the control at `index` in [`Section::controls`]: a slider's value, 1 or 0 for
+    /// a toggle, the option's index for a selector.
+    fn value(&self, index: usize) -> f64;
+
+    /// Stores a valid value, as [`Section::value`] gives it, into the control at `index`.
+    fn store(&mut self, index: usize, value: f64);
+
+    /// The position of control `key` in [`Section::controls`].
+    fn index(&self, key: &str) -> Option<usize> {
+        self.controls().iter().position(|c| c.key == key)
+    }
+
     /// The value of control `key` as text, or None if the section has no such control.
-    fn get(&self, key: &str) -> Option<String>;
-    /// Sets control `key` from text, clamping into range. Err if the text is not a value.
-    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError>;
-    /// The range of a numeric control at the current state; None for toggles and selectors.
-    fn bounds(&self, key: &str) -> Option<Bounds>;
+    fn get(&self, key: &str) -> Option<String> {
+        let index = self.index(key)?;
+        let value = self.value(index);
+        Some(match self.controls()[index].kind {
+            Kind::Slider(_) => format_float(value),
+            Kind::Toggle(_) => u8::from(value != 0.0).to_string(),
+            Kind::Choice(options, _) => {
+                let last = options.len().checked_sub(1)?;
+                options.get((value as usize).min(last))?.to_string()
+            }
+        })
+    }
+
+    /// Sets control `key` from text, clamping into range, then brings every capped control under
+    /// its cap. Err, changing nothing, if the text is not a value.
+    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
+        let unknown = || StateError::UnknownKey(key.to_string());
+        let index = self.index(key).ok_or_else(unknown)?;
+        let (value, applied) = match self.controls()[index].kind {
+            Kind::Slider(_) => parse_number(key, raw, self.bounds(key).ok_or_else(unknown)?)?,
+            Kind::Toggle(_) => (f64::from(u8::from(parse_bool(key, raw)?)), Applied::AsGiven),
+            Kind::Choice(options, _) => (parse_choice(key, raw, options)? as f64, Applied::AsGiven),
+        };
+        self.store(index, value);
+        // Shrinking d or k may leave the rank above min(d, k).
+        for (capped, control) in self.controls().iter().enumerate() {
+            if let Some(bounds) = self.bounds(control.key) {
+                if self.value(capped) > bounds.max {
+                    self.store(capped, bounds.max);
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// The range of slider `key` at the current state; None for toggles and selectors.
+    fn bounds(&self, key: &str) -> Option<Bounds> {
+        let Kind::Slider(slider) = self.controls()[self.index(key)?].kind else {
+            return None;
+        };
+        let max = slider
+            .capped_by
+            .iter()
+            .filter_map(|cap| self.index(cap))
+            .map(|cap| self.value(cap))
+            .fold(slider.max, f64::min);
+        Some(Bounds {
+            min: slider.min,
+            max,
+            step: slider.step,
+        })
+    }
+
+    /// What slider `key`'s value means, for screen readers: "rank 8 of 64". None for controls
+    /// that are not sliders.
+    fn value_text(&self, key: &str) -> Option<String> {
+        let index = self.index(key)?;
+        let Kind::Slider(slider) = self.controls()[index].kind else {
+            return None;
+        };
+        let value = self.get(key)?;
+        Some(match slider.text {
+            ValueText::OutOf(name) => {
+                let max = self.bounds(key)?.max;
+                format!("{name} {value} of {}", format_float(max))
+            }
+            ValueText::Percent(name) => format!("{name} {value} percent"),
+            ValueText::Log10(name) => {
+                let power = 10f64.powf(self.value(index));
+                format!("{name} {power:.3e} (log10 {value})")
+            }
+        })
+    }
+}
+
+/// `section` with every control at its row's default.
+fn with_defaults<S: Section>(mut section: S) -> S {
+    for (index, control) in section.controls().iter().enumerate() {
+        section.store(index, control.default_value());
+    }
+    section
 }
 
 /// Parses a plain decimal number: an optional sign, digits with at most one decimal point, and an
@@ -164,18 +380,6 @@ fn snap(value: f64, bounds: Bounds) -> f64 {
     (snapped * 1e9).round() / 1e9
 }
 
-/// Parses a value for numeric control `key` of `section`, within its current bounds.
-fn parse_in_bounds(
-    section: &dyn Section,
-    key: &str,
-    raw: &str,
-) -> Result<(f64, Applied), StateError> {
-    let bounds = section
-        .bounds(key)
-        .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
-    parse_number(key, raw, bounds)
-}
-
 /// Parses a toggle: "1"/"true"/"on" or "0"/"false"/"off".
 fn parse_bool(key: &str, raw: &str) -> Result<bool, StateError> {
     match raw.trim() {
@@ -199,15 +403,6 @@ fn parse_choice(key: &str, raw: &str, options: &[&str]) -> Result<usize, StateEr
         })
 }
 
-/// An integer slider's bounds.
-fn int_bounds(min: u32, max: u32, step: u32) -> Bounds {
-    Bounds {
-        min: f64::from(min),
-        max: f64::from(max),
-        step: f64::from(step),
-    }
-}
-
 /// Writes a number without a trailing ".0" when it is whole.
 pub fn format_float(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
@@ -217,74 +412,79 @@ pub fn format_float(x: f64) -> String {
     }
 }
 
+/// The "LoRA factorisation" figure's controls: a 4×4 weight at rank 2, with α = r so that α/r = 1,
+/// the notebook's own example; d and k go up to 64.
+#[rustfmt::skip]
+pub const FACTORISATION: [Control; 6] = [
+    Control::slider("fd", "d, rows of W₀", (2.0, 64.0, 1.0), 4.0, OutOf("d")),
+    Control::slider("fk", "k, columns of W₀", (2.0, 64.0, 1.0), 4.0, OutOf("k")),
+    Control::slider("fr", "r, the rank", (1.0, 64.0, 1.0), 2.0, OutOf("rank")).capped_by(&["fd", "fk"]),
+    Control::slider("fa", "α, the scaling", (1.0, 64.0, 1.0), 2.0, OutOf("alpha")),
+    Control::slider("fs", "Seed", (0.0, 999.0, 1.0), 42.0, OutOf("seed")),
+    Control::toggle("fi", "At initialisation (B = 0)", false),
+];
+
+/// The mathematics section's worked example: a 6×8 weight at rank 2, small enough to print.
+#[rustfmt::skip]
+pub const MATHS: [Control; 6] = [
+    Control::slider("md", "d, outputs", (2.0, 16.0, 1.0), 6.0, OutOf("d")),
+    Control::slider("mk", "k, inputs", (2.0, 16.0, 1.0), 8.0, OutOf("k")),
+    Control::slider("mr", "r, the rank", (1.0, 16.0, 1.0), 2.0, OutOf("rank")).capped_by(&["md", "mk"]),
+    Control::slider("ma", "α, the scaling", (1.0, 64.0, 1.0), 2.0, OutOf("alpha")),
+    Control::slider("ms", "Seed", (0.0, 999.0, 1.0), 7.0, OutOf("seed")),
+    Control::toggle("mi", "At initialisation (B = 0)", false),
+];
+
 /// A LoRA factorisation's settings: sizes, rank, scaling, seed and initialisation. Used by the
-/// "LoRA factorisation" figure (keys `fd`, `fk`, …) and the worked example of the mathematics section
-/// (keys `md`, `mk`, …), each with its own keys and size limit.
+/// "LoRA factorisation" figure ([`FACTORISATION`]) and the worked example of the mathematics
+/// section ([`MATHS`]), each with its own keys and size limit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FactorisationState {
-    /// Rows of W₀ (output features), 2 to `max_size`.
+    /// Rows of W₀ (output features).
     pub d: u32,
-    /// Columns of W₀ (input features), 2 to `max_size`.
+    /// Columns of W₀ (input features).
     pub k: u32,
     /// Rank, 1 to min(d, k).
     pub r: u32,
-    /// The LoRA scaling numerator α, 1 to 64; ΔW is scaled by α/r.
+    /// The LoRA scaling numerator α; ΔW is scaled by α/r.
     pub alpha: f64,
-    /// Seed of every random matrix and vector, 0 to 999.
+    /// Seed of every random matrix and vector.
     pub seed: u32,
     /// True shows the adapter at initialisation (B = 0); false shows it as after training.
     pub at_init: bool,
-    /// The keys of d, k, r, α, seed and the initialisation toggle, in that order.
-    keys: &'static [&'static str; 6],
-    /// Largest d and k.
-    max_size: u32,
+    /// The controls of d, k, r, α, seed and the initialisation toggle, in that order.
+    controls: &'static [Control],
 }
 
 impl FactorisationState {
-    /// Smallest d and k.
-    pub const MIN_SIZE: u32 = 2;
-    /// Largest seed.
-    pub const MAX_SEED: u32 = 999;
-    /// Range of α.
-    pub const ALPHA_RANGE: (f64, f64) = (1.0, 64.0);
-
-    /// The "LoRA factorisation" figure at the notebook's own example: a 4×4 weight at rank 2, with
-    /// α = r so that α/r = 1 as there. d and k go up to 64.
+    /// The "LoRA factorisation" figure at its defaults.
     pub fn figure() -> Self {
-        Self {
-            d: 4,
-            k: 4,
-            r: 2,
-            alpha: 2.0,
-            seed: 42,
-            at_init: false,
-            keys: &["fd", "fk", "fr", "fa", "fs", "fi"],
-            max_size: 64,
-        }
+        Self::at_defaults(&FACTORISATION)
     }
 
-    /// The mathematics section's worked example: a 6×8 weight at rank 2, small enough to print.
+    /// The mathematics section's worked example at its defaults.
     pub fn worked_example() -> Self {
-        Self {
-            d: 6,
-            k: 8,
-            r: 2,
-            alpha: 2.0,
-            seed: 7,
-            at_init: false,
-            keys: &["md", "mk", "mr", "ma", "ms", "mi"],
-            max_size: 16,
-        }
+        Self::at_defaults(&MATHS)
     }
 
-    /// The largest rank allowed by the current d and k.
-    pub fn max_rank(&self) -> u32 {
-        self.d.min(self.k)
+    fn at_defaults(controls: &'static [Control]) -> Self {
+        with_defaults(Self {
+            d: 0,
+            k: 0,
+            r: 0,
+            alpha: 0.0,
+            seed: 0,
+            at_init: false,
+            controls,
+        })
     }
 
     /// Largest d and k.
     pub fn max_size(&self) -> u32 {
-        self.max_size
+        match self.controls.first().map(|c| c.kind) {
+            Some(Kind::Slider(d)) => d.max as u32,
+            _ => 0,
+        }
     }
 }
 
@@ -295,61 +495,30 @@ impl Default for FactorisationState {
 }
 
 impl Section for FactorisationState {
-    fn keys(&self) -> &'static [&'static str] {
-        self.keys
+    fn controls(&self) -> &'static [Control] {
+        self.controls
     }
 
-    fn get(&self, key: &str) -> Option<String> {
-        let idx = self.keys.iter().position(|k| *k == key)?;
-        Some(match idx {
-            0 => self.d.to_string(),
-            1 => self.k.to_string(),
-            2 => self.r.to_string(),
-            3 => format_float(self.alpha),
-            4 => self.seed.to_string(),
-            _ => u8::from(self.at_init).to_string(),
-        })
+    fn value(&self, index: usize) -> f64 {
+        match index {
+            0 => f64::from(self.d),
+            1 => f64::from(self.k),
+            2 => f64::from(self.r),
+            3 => self.alpha,
+            4 => f64::from(self.seed),
+            _ => f64::from(u8::from(self.at_init)),
+        }
     }
 
-    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        let idx = self
-            .keys
-            .iter()
-            .position(|k| *k == key)
-            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?;
-        let applied = if idx == 5 {
-            self.at_init = parse_bool(key, raw)?;
-            Applied::AsGiven
-        } else {
-            let bounds = self.bounds(key).unwrap_or(int_bounds(0, 0, 1));
-            let (value, applied) = parse_number(key, raw, bounds)?;
-            match idx {
-                0 => self.d = value as u32,
-                1 => self.k = value as u32,
-                2 => self.r = value as u32,
-                3 => self.alpha = value,
-                _ => self.seed = value as u32,
-            }
-            applied
-        };
-        // Shrinking d or k may leave the rank above min(d, k).
-        self.r = self.r.clamp(1, self.max_rank());
-        Ok(applied)
-    }
-
-    fn bounds(&self, key: &str) -> Option<Bounds> {
-        let idx = self.keys.iter().position(|k| *k == key)?;
-        Some(match idx {
-            0 | 1 => int_bounds(Self::MIN_SIZE, self.max_size, 1),
-            2 => int_bounds(1, self.max_rank(), 1),
-            3 => Bounds {
-                min: Self::ALPHA_RANGE.0,
-                max: Self::ALPHA_RANGE.1,
-                step: 1.0,
-            },
-            4 => int_bounds(0, Self::MAX_SEED, 1),
-            _ => return None,
-        })
+    fn store(&mut self, index: usize, value: f64) {
+        match index {
+            0 => self.d = value as u32,
+            1 => self.k = value as u32,
+            2 => self.r = value as u32,
+            3 => self.alpha = value,
+            4 => self.seed = value as u32,
+            _ => self.at_init = value != 0.0,
+        }
     }
 }
 
@@ -358,137 +527,126 @@ impl Section for FactorisationState {
 pub const COUNTING_NAMES: [&str; 3] = ["weights", "grads", "adam"];
 
 /// "Why full fine-tuning is expensive": the layer width, what is counted, and the LoRA rank.
+#[rustfmt::skip]
+pub const COST: [Control; 3] = [
+    Control::slider("cd", "d_model, the layer's width", (64.0, 12_288.0, 64.0), 768.0, OutOf("d_model")),
+    Control::choice("cc", "What is counted", &COUNTING_NAMES, 2),
+    Control::slider("cr", "LoRA rank", (1.0, 64.0, 1.0), 8.0, OutOf("rank")),
+];
+
+/// "Why full fine-tuning is expensive", as [`COST`] declares it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CostState {
-    /// d_model of the notebook's SimpleTransformerLayer and of the real block beside it, 64 to 12,288.
+    /// d_model of the notebook's SimpleTransformerLayer and of the real block beside it.
     pub d_model: u32,
     /// What the memory chart counts.
     pub counting: Counting,
-    /// The LoRA rank of the memory chart's LoRA bars, 1 to 64.
+    /// The LoRA rank of the memory chart's LoRA bars.
     pub lora_rank: u32,
 }
 
 impl Default for CostState {
     fn default() -> Self {
-        Self {
-            d_model: 768,
-            counting: Counting::MixedPrecisionAdam,
-            lora_rank: 8,
-        }
+        with_defaults(Self {
+            d_model: 0,
+            counting: Counting::ALL[0],
+            lora_rank: 0,
+        })
     }
 }
 
 impl Section for CostState {
-    fn keys(&self) -> &'static [&'static str] {
-        &["cd", "cc", "cr"]
+    fn controls(&self) -> &'static [Control] {
+        &COST
     }
 
-    fn get(&self, key: &str) -> Option<String> {
-        Some(match key {
-            "cd" => self.d_model.to_string(),
-            "cc" => {
-                COUNTING_NAMES[Counting::ALL.iter().position(|c| *c == self.counting)?].to_string()
-            }
-            "cr" => self.lora_rank.to_string(),
-            _ => return None,
-        })
-    }
-
-    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        if key == "cc" {
-            self.counting = Counting::ALL[parse_choice(key, raw, &COUNTING_NAMES)?];
-            return Ok(Applied::AsGiven);
+    fn value(&self, index: usize) -> f64 {
+        match index {
+            0 => f64::from(self.d_model),
+            1 => Counting::ALL
+                .iter()
+                .position(|c| *c == self.counting)
+                .unwrap_or(0) as f64,
+            _ => f64::from(self.lora_rank),
         }
-        let (value, applied) = parse_in_bounds(self, key, raw)?;
-        match key {
-            "cd" => self.d_model = value as u32,
+    }
+
+    fn store(&mut self, index: usize, value: f64) {
+        match index {
+            0 => self.d_model = value as u32,
+            1 => self.counting = Counting::ALL[(value as usize).min(Counting::ALL.len() - 1)],
             _ => self.lora_rank = value as u32,
-        }
-        Ok(applied)
-    }
-
-    fn bounds(&self, key: &str) -> Option<Bounds> {
-        match key {
-            "cd" => Some(int_bounds(64, 12_288, 64)),
-            "cr" => Some(int_bounds(1, 64, 1)),
-            _ => None,
         }
     }
 }
 
-/// "Rank impact": an n×n layer and the highlighted rank.
+/// "Rank impact": the notebook's 1,024×1,024 layer, and the highlighted rank, at most 128 and n.
+#[rustfmt::skip]
+pub const RANK: [Control; 2] = [
+    Control::slider("rn", "n, the layer's side", (64.0, 8192.0, 64.0), 1024.0, OutOf("n")),
+    Control::slider("rr", "Highlighted rank", (1.0, 128.0, 1.0), 8.0, OutOf("rank")).capped_by(&["rn"]),
+];
+
+/// "Rank impact", as [`RANK`] declares it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RankState {
-    /// Side of the square layer, 64 to 8,192.
+    /// Side of the square layer.
     pub n: u32,
-    /// The highlighted rank, 1 to min(128, n): an n×n matrix has rank at most n.
+    /// The highlighted rank: an n×n matrix has rank at most n.
     pub rank: u32,
 }
 
-impl RankState {
-    /// Largest rank the notebook's chart shows.
-    pub const MAX_RANK: u32 = 128;
-
-    /// The largest rank allowed by the current n.
-    pub fn max_rank(&self) -> u32 {
-        Self::MAX_RANK.min(self.n)
-    }
-}
-
 impl Default for RankState {
-    /// The notebook's 1,024×1,024 layer at rank 8.
     fn default() -> Self {
-        Self { n: 1024, rank: 8 }
+        with_defaults(Self { n: 0, rank: 0 })
     }
 }
 
 impl Section for RankState {
-    fn keys(&self) -> &'static [&'static str] {
-        &["rn", "rr"]
+    fn controls(&self) -> &'static [Control] {
+        &RANK
     }
 
-    fn get(&self, key: &str) -> Option<String> {
-        Some(match key {
-            "rn" => self.n.to_string(),
-            "rr" => self.rank.to_string(),
-            _ => return None,
-        })
+    fn value(&self, index: usize) -> f64 {
+        f64::from(if index == 0 { self.n } else { self.rank })
     }
 
-    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        let (value, applied) = parse_in_bounds(self, key, raw)?;
-        match key {
-            "rn" => self.n = value as u32,
-            _ => self.rank = value as u32,
-        }
-        // Shrinking n may leave the rank above it.
-        self.rank = self.rank.min(self.max_rank());
-        Ok(applied)
-    }
-
-    fn bounds(&self, key: &str) -> Option<Bounds> {
-        match key {
-            "rn" => Some(int_bounds(64, 8192, 64)),
-            "rr" => Some(int_bounds(1, self.max_rank(), 1)),
-            _ => None,
-        }
+    fn store(&mut self, index: usize, value: f64) {
+        *if index == 0 {
+            &mut self.n
+        } else {
+            &mut self.rank
+        } = value as u32;
     }
 }
 
-/// "The intrinsic-rank hypothesis": ΔW = U·V of true rank k plus noise, and what is read off it.
+/// "The intrinsic-rank hypothesis": the notebook's experiment, 512×512, true rank 16, σ = 0.01,
+/// seed 42, 95%; both ranks are at most n.
+#[rustfmt::skip]
+pub const INTRINSIC: [Control; 6] = [
+    Control::slider("in", "n, the matrix's side", (32.0, 512.0, 32.0), 512.0, OutOf("n")),
+    Control::slider("ik", "k, the true rank", (1.0, 64.0, 1.0), 16.0, OutOf("true rank")).capped_by(&["in"]),
+    Control::slider("is", "log₁₀ σ, the noise scale", (-4.0, 0.0, 0.1), -2.0, Log10("noise sigma")),
+    Control::slider("ie", "Seed", (0.0, 999.0, 1.0), 42.0, OutOf("seed")),
+    Control::slider("it", "Variance threshold (%)", (50.0, 99.9, 0.1), 95.0, Percent("threshold")),
+    Control::slider("ia", "r, the approximation's rank", (1.0, 64.0, 1.0), 8.0, OutOf("approximation rank")).capped_by(&["in"]),
+];
+
+/// "The intrinsic-rank hypothesis": ΔW = U·V of true rank k plus noise, and what is read off it,
+/// as [`INTRINSIC`] declares it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IntrinsicState {
-    /// Side of ΔW, 32 to 512 in steps of 32.
+    /// Side of ΔW.
     pub n: u32,
-    /// True rank of U·V, 1 to 64 (and at most n).
+    /// True rank of U·V.
     pub true_rank: u32,
-    /// log₁₀ of the noise scale σ, −4 to 0 in steps of 0.1.
+    /// log₁₀ of the noise scale σ.
     pub log10_noise: f64,
-    /// Seed, 0 to 999.
+    /// Seed.
     pub seed: u32,
-    /// Explained-variance threshold in percent, 50 to 99.9.
+    /// Explained-variance threshold in percent.
     pub threshold_percent: f64,
-    /// Rank of the best approximation shown, 1 to 64 (and at most n).
+    /// Rank of the best approximation shown.
     pub approx_rank: u32,
 }
 
@@ -500,74 +658,60 @@ impl IntrinsicState {
 }
 
 impl Default for IntrinsicState {
-    /// The notebook's experiment: 512×512, true rank 16, σ = 0.01, seed 42, 95%.
     fn default() -> Self {
-        Self {
-            n: 512,
-            true_rank: 16,
-            log10_noise: -2.0,
-            seed: 42,
-            threshold_percent: 95.0,
-            approx_rank: 8,
-        }
+        with_defaults(Self {
+            n: 0,
+            true_rank: 0,
+            log10_noise: 0.0,
+            seed: 0,
+            threshold_percent: 0.0,
+            approx_rank: 0,
+        })
     }
 }
 
 impl Section for IntrinsicState {
-    fn keys(&self) -> &'static [&'static str] {
-        &["in", "ik", "is", "ie", "it", "ia"]
+    fn controls(&self) -> &'static [Control] {
+        &INTRINSIC
     }
 
-    fn get(&self, key: &str) -> Option<String> {
-        Some(match key {
-            "in" => self.n.to_string(),
-            "ik" => self.true_rank.to_string(),
-            "is" => format_float(self.log10_noise),
-            "ie" => self.seed.to_string(),
-            "it" => format_float(self.threshold_percent),
-            "ia" => self.approx_rank.to_string(),
-            _ => return None,
-        })
-    }
-
-    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        let (value, applied) = parse_in_bounds(self, key, raw)?;
-        match key {
-            "in" => self.n = value as u32,
-            "ik" => self.true_rank = value as u32,
-            "is" => self.log10_noise = value,
-            "ie" => self.seed = value as u32,
-            "it" => self.threshold_percent = value,
-            _ => self.approx_rank = value as u32,
+    fn value(&self, index: usize) -> f64 {
+        match index {
+            0 => f64::from(self.n),
+            1 => f64::from(self.true_rank),
+            2 => self.log10_noise,
+            3 => f64::from(self.seed),
+            4 => self.threshold_percent,
+            _ => f64::from(self.approx_rank),
         }
-        self.true_rank = self.true_rank.min(self.n);
-        self.approx_rank = self.approx_rank.min(self.n);
-        Ok(applied)
     }
 
-    fn bounds(&self, key: &str) -> Option<Bounds> {
-        let tenth = |min: f64, max: f64| Bounds {
-            min,
-            max,
-            step: 0.1,
-        };
-        match key {
-            "in" => Some(int_bounds(32, 512, 32)),
-            "ik" | "ia" => Some(int_bounds(1, 64.min(self.n), 1)),
-            "is" => Some(tenth(-4.0, 0.0)),
-            "ie" => Some(int_bounds(0, 999, 1)),
-            "it" => Some(tenth(50.0, 99.9)),
-            _ => None,
+    fn store(&mut self, index: usize, value: f64) {
+        match index {
+            0 => self.n = value as u32,
+            1 => self.true_rank = value as u32,
+            2 => self.log10_noise = value,
+            3 => self.seed = value as u32,
+            4 => self.threshold_percent = value,
+            _ => self.approx_rank = value as u32,
         }
     }
 }
 
-/// "LoRA against full fine-tuning": the model and rank the table is computed for.
+/// "LoRA against full fine-tuning": GPT-3 at rank 8, a setting the LoRA paper reports.
+#[rustfmt::skip]
+pub const COMPARISON: [Control; 2] = [
+    Control::choice("vm", "Model", &ComparisonState::MODEL_NAMES, 3),
+    Control::slider("vr", "LoRA rank", (1.0, 64.0, 1.0), 8.0, OutOf("rank")),
+];
+
+/// "LoRA against full fine-tuning": the model and rank the table is computed for, as
+/// [`COMPARISON`] declares them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparisonState {
     /// Index into [`ComparisonState::MODEL_NAMES`] (and `math::memory::MODELS`, same order).
     pub model: usize,
-    /// LoRA rank, 1 to 64.
+    /// LoRA rank.
     pub rank: u32,
 }
 
@@ -577,42 +721,30 @@ impl ComparisonState {
 }
 
 impl Default for ComparisonState {
-    /// GPT-3 at rank 8, a setting the LoRA paper reports.
     fn default() -> Self {
-        Self { model: 3, rank: 8 }
+        with_defaults(Self { model: 0, rank: 0 })
     }
 }
 
 impl Section for ComparisonState {
-    fn keys(&self) -> &'static [&'static str] {
-        &["vm", "vr"]
+    fn controls(&self) -> &'static [Control] {
+        &COMPARISON
     }
 
-    fn get(&self, key: &str) -> Option<String> {
-        Some(match key {
-            "vm" => Self::MODEL_NAMES[self.model.min(Self::MODEL_NAMES.len() - 1)].to_string(),
-            "vr" => self.rank.to_string(),
-            _ => return None,
-        })
-    }
-
-    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        match key {
-            "vm" => {
-                self.model = parse_choice(key, raw, &Self::MODEL_NAMES)?;
-                Ok(Applied::AsGiven)
-            }
-            "vr" => {
-                let (value, applied) = parse_number(key, raw, int_bounds(1, 64, 1))?;
-                self.rank = value as u32;
-                Ok(applied)
-            }
-            _ => Err(StateError::UnknownKey(key.to_string())),
+    fn value(&self, index: usize) -> f64 {
+        if index == 0 {
+            self.model as f64
+        } else {
+            f64::from(self.rank)
         }
     }
 
-    fn bounds(&self, key: &str) -> Option<Bounds> {
-        (key == "vr").then(|| int_bounds(1, 64, 1))
+    fn store(&mut self, index: usize, value: f64) {
+        if index == 0 {
+            self.model = value as usize;
+        } else {
+            self.rank = value as u32;
+        }
     }
 }
 
@@ -642,7 +774,10 @@ impl ThemeChoice {
     }
 }
 
-/// Settings of the whole page: the colour theme.
+/// Settings of the whole page: the colour theme, following the system unless chosen.
+pub const PAGE: [Control; 1] = [Control::choice("pt", "Theme", &ThemeChoice::NAMES, 0)];
+
+/// Settings of the whole page, as [`PAGE`] declares them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageSettings {
     /// The colour theme.
@@ -651,31 +786,23 @@ pub struct PageSettings {
 
 impl Default for PageSettings {
     fn default() -> Self {
-        Self {
+        with_defaults(Self {
             theme: ThemeChoice::Auto,
-        }
+        })
     }
 }
 
 impl Section for PageSettings {
-    fn keys(&self) -> &'static [&'static str] {
-        &["pt"]
+    fn controls(&self) -> &'static [Control] {
+        &PAGE
     }
 
-    fn get(&self, key: &str) -> Option<String> {
-        (key == "pt").then(|| ThemeChoice::NAMES[self.theme as usize].to_string())
+    fn value(&self, _index: usize) -> f64 {
+        self.theme as usize as f64
     }
 
-    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        if key != "pt" {
-            return Err(StateError::UnknownKey(key.to_string()));
-        }
-        self.theme = ThemeChoice::ALL[parse_choice(key, raw, &ThemeChoice::NAMES)?];
-        Ok(Applied::AsGiven)
-    }
-
-    fn bounds(&self, _key: &str) -> Option<Bounds> {
-        None
+    fn store(&mut self, _index: usize, value: f64) {
+        self.theme = ThemeChoice::ALL[(value as usize).min(ThemeChoice::ALL.len() - 1)];
     }
 }
 
@@ -738,56 +865,45 @@ impl PageState {
         ]
     }
 
+    /// Every control, in page order.
+    pub fn controls(&self) -> impl Iterator<Item = &'static Control> + '_ {
+        self.sections()
+            .into_iter()
+            .flat_map(|s| s.controls().iter())
+    }
+
     /// Every control's key, in page order.
     pub fn keys(&self) -> Vec<&'static str> {
-        self.sections()
-            .iter()
-            .flat_map(|s| s.keys().iter().copied())
-            .collect()
+        self.controls().map(|c| c.key).collect()
+    }
+
+    /// The section holding control `key`.
+    fn section(&self, key: &str) -> Option<&dyn Section> {
+        self.sections().into_iter().find(|s| s.index(key).is_some())
     }
 
     /// The value of control `key` as text.
     pub fn get(&self, key: &str) -> Option<String> {
-        self.sections().iter().find_map(|s| s.get(key))
+        self.section(key)?.get(key)
     }
 
     /// Sets control `key` from text, clamping into range and restoring the invariants.
     pub fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        for section in self.sections_mut() {
-            if section.keys().contains(&key) {
-                return section.set(key, raw);
-            }
-        }
-        Err(StateError::UnknownKey(key.to_string()))
+        self.sections_mut()
+            .into_iter()
+            .find(|s| s.index(key).is_some())
+            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?
+            .set(key, raw)
     }
 
-    /// The current range of numeric control `key`.
+    /// The current range of slider `key`.
     pub fn bounds(&self, key: &str) -> Option<Bounds> {
-        self.sections().iter().find_map(|s| s.bounds(key))
+        self.section(key)?.bounds(key)
     }
 
     /// What slider `key`'s value means, for screen readers: "rank 8 of 64", "noise σ = 0.01".
     /// None for controls that are not sliders.
     pub fn value_text(&self, key: &str) -> Option<String> {
-        let value = self.get(key)?;
-        let bounds = self.bounds(key)?;
-        let name = match key {
-            "fd" | "md" => "d",
-            "fk" | "mk" => "k",
-            "fr" | "mr" | "cr" | "rr" | "vr" => "rank",
-            "ia" => "approximation rank",
-            "fa" | "ma" => "alpha",
-            "fs" | "ms" | "ie" => "seed",
-            "cd" => "d_model",
-            "rn" | "in" => "n",
-            "ik" => "true rank",
-            "it" => return Some(format!("threshold {value} percent")),
-            "is" => {
-                let sigma = 10f64.powf(self.intrinsic.log10_noise);
-                return Some(format!("noise sigma {sigma:.3e} (log10 {value})"));
-            }
-            _ => key,
-        };
-        Some(format!("{name} {value} of {}", format_float(bounds.max)))
+        self.section(key)?.value_text(key)
     }
 }

@@ -12,6 +12,70 @@ pub mod tables;
 
 use factorisation::Spectra;
 
+/// Every figure on the site. Its id names its element in the markup (`fig-<id>`) and the figure
+/// a link shows alone (`?embed=<id>`), so ids never change once published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FigureId {
+    /// Figure 1, the parameters of one transformer layer.
+    Layer,
+    /// Figure 2, training memory of real models.
+    Memory,
+    /// Figure 3, the LoRA factorisation.
+    Factorisation,
+    /// The mathematics section's worked forward pass.
+    Maths,
+    /// Trainable parameters against rank.
+    Rank,
+    /// The intrinsic-rank section's singular value spectrum.
+    Spectrum,
+    /// The best low-rank approximation of the same matrix.
+    Approximation,
+    /// Table 1, LoRA against full fine-tuning.
+    Comparison,
+    /// The closing quiz.
+    Quiz,
+}
+
+impl FigureId {
+    /// Every figure, in page order.
+    pub const ALL: [FigureId; 9] = [
+        Self::Layer,
+        Self::Memory,
+        Self::Factorisation,
+        Self::Maths,
+        Self::Rank,
+        Self::Spectrum,
+        Self::Approximation,
+        Self::Comparison,
+        Self::Quiz,
+    ];
+
+    /// The figure's id.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Layer => "layer",
+            Self::Memory => "memory",
+            Self::Factorisation => "factorisation",
+            Self::Maths => "maths",
+            Self::Rank => "rank",
+            Self::Spectrum => "spectrum",
+            Self::Approximation => "approximation",
+            Self::Comparison => "comparison",
+            Self::Quiz => "quiz",
+        }
+    }
+
+    /// The figure with id `text`, if there is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|id| id.as_str() == text)
+    }
+
+    /// The id of the figure's element in the markup.
+    pub fn element_id(self) -> String {
+        format!("fig-{}", self.as_str())
+    }
+}
+
 /// What the page has received from its workers for the current state: the numbers of the figures
 /// that are computed off the main thread. Data tables and CSV files offer them once they are here.
 #[derive(Clone, Copy, Debug, Default)]

@@ -6,11 +6,21 @@ use nalgebra::DMatrix;
 use crate::figures::factorisation::{FactorisationFigure, MatrixId, ZERO_TOLERANCE};
 use crate::figures::maths::{VectorId, WorkedExample};
 use crate::figures::rank::ranks;
-use crate::figures::Received;
+use crate::figures::{FigureId, Received};
 use crate::format::{bytes, bytes_to, power_of_ten, ratio, signed, significant, thousands};
 use crate::math::lora::ParamCounts;
 use crate::math::svd::{cumulative_energy, relative_tail_error};
 use crate::state::PageState;
+
+/// The figures with a data table: those drawn on a canvas.
+pub const TABLED_FIGURES: [FigureId; 6] = [
+    FigureId::Memory,
+    FigureId::Factorisation,
+    FigureId::Maths,
+    FigureId::Rank,
+    FigureId::Spectrum,
+    FigureId::Approximation,
+];
 
 /// Most rows or columns shown of a matrix.
 pub const MAX_SIDE: usize = 16;
@@ -66,12 +76,12 @@ pub fn matrix_table(name: &str, m: &DMatrix<f64>) -> Table {
     }
 }
 
-/// The data tables of figure `figure_id` at `state`, with what the page has `received` from its
+/// The data tables of `figure` at `state`, with what the page has `received` from its
 /// workers. Empty for figures that are tables already or have nothing drawn yet.
-pub fn data_tables(figure_id: &str, state: &PageState, received: Received) -> Vec<Table> {
+pub fn data_tables(figure: FigureId, state: &PageState, received: Received) -> Vec<Table> {
     let sigma = received.sigma;
-    match figure_id {
-        "memory" => {
+    match figure {
+        FigureId::Memory => {
             let bars = crate::figures::cost::memory_bars(&state.cost);
             vec![Table {
                 caption: "Training memory by model".to_string(),
@@ -92,7 +102,7 @@ pub fn data_tables(figure_id: &str, state: &PageState, received: Received) -> Ve
                     .collect(),
             }]
         }
-        "factorisation" => {
+        FigureId::Factorisation => {
             let figure = FactorisationFigure::new(&state.factorisation);
             let value = |s: f64| significant(s, 6);
             MatrixId::ALL
@@ -123,7 +133,7 @@ pub fn data_tables(figure_id: &str, state: &PageState, received: Received) -> Ve
                 }))
                 .collect()
         }
-        "maths" => {
+        FigureId::Maths => {
             let example = WorkedExample::new(&state.maths);
             let longest = VectorId::ALL.iter().map(|&id| example.vector(id).nrows()).max().unwrap_or(0);
             vec![Table {
@@ -147,7 +157,7 @@ pub fn data_tables(figure_id: &str, state: &PageState, received: Received) -> Ve
                     .collect(),
             }]
         }
-        "rank" => {
+        FigureId::Rank => {
             let n = u64::from(state.rank.n);
             let mut shown = ranks(n);
             if !shown.contains(&u64::from(state.rank.rank)) {
@@ -166,7 +176,7 @@ pub fn data_tables(figure_id: &str, state: &PageState, received: Received) -> Ve
                     .collect(),
             }]
         }
-        "spectrum" => sigma
+        FigureId::Spectrum => sigma
             .map(|sigma| {
                 let energy = cumulative_energy(sigma);
                 let shown: Vec<usize> = (0..sigma.len()).filter(|&i| i < 32 || (i + 1) % 16 == 0).collect();
@@ -180,7 +190,7 @@ pub fn data_tables(figure_id: &str, state: &PageState, received: Received) -> Ve
                 }]
             })
             .unwrap_or_default(),
-        "approximation" => sigma
+        FigureId::Approximation => sigma
             .map(|sigma| {
                 let most = sigma.len().min(64);
                 vec![Table {

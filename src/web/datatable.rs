@@ -8,28 +8,18 @@ use web_sys::{Document, Element, HtmlDetailsElement};
 
 use super::dom::listen;
 use super::App;
-use crate::figures::tables::{data_tables, Table};
-use crate::figures::Received;
-
-/// The figures with a data table.
-pub const FIGURES: [&str; 6] = [
-    "memory",
-    "factorisation",
-    "maths",
-    "rank",
-    "spectrum",
-    "approximation",
-];
+use crate::figures::tables::{data_tables, Table, TABLED_FIGURES};
+use crate::figures::{FigureId, Received};
 
 /// Adds a closed data table to every figure that has one.
 pub fn bind(app: &Rc<App>, doc: &Document) -> Result<(), JsValue> {
-    for figure_id in FIGURES {
-        let Some(figure) = doc.get_element_by_id(&format!("fig-{figure_id}")) else {
+    for figure_id in TABLED_FIGURES {
+        let Some(figure) = doc.get_element_by_id(&figure_id.element_id()) else {
             continue;
         };
         let details: HtmlDetailsElement = doc.create_element("details")?.dyn_into()?;
         details.set_class_name("data-table");
-        details.set_id(&format!("fig-{figure_id}-data"));
+        details.set_id(&data_id(figure_id));
         let summary = doc.create_element("summary")?;
         summary.set_text_content(Some("Data table"));
         details.append_child(&summary)?;
@@ -48,11 +38,11 @@ pub fn bind(app: &Rc<App>, doc: &Document) -> Result<(), JsValue> {
 }
 
 /// Refills the open data tables of `figure_ids` from the current state.
-pub fn refresh(app: &App, figure_ids: &[&str]) {
-    for figure_id in figure_ids {
+pub fn refresh(app: &App, figure_ids: &[FigureId]) {
+    for &figure_id in figure_ids {
         let Some(details) = app
             .doc
-            .get_element_by_id(&format!("fig-{figure_id}-data"))
+            .get_element_by_id(&data_id(figure_id))
             .and_then(|e| e.dyn_into::<HtmlDetailsElement>().ok())
         else {
             continue;
@@ -74,6 +64,11 @@ pub fn refresh(app: &App, figure_ids: &[&str]) {
             ));
         }
     }
+}
+
+/// The id of `figure`'s data table.
+fn data_id(figure: FigureId) -> String {
+    format!("{}-data", figure.element_id())
 }
 
 fn fill(doc: &Document, details: &HtmlDetailsElement, tables: &[Table]) -> Result<(), JsValue> {

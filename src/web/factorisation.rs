@@ -16,6 +16,7 @@ use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
 use super::worker::factorisation_request;
 use super::App;
 use crate::figures::factorisation::{FactorisationFigure, MatrixId, Spectra};
+use crate::figures::FigureId;
 use crate::render::charts::{factorisation_spectra_chart, IndexAxis, Theme};
 use crate::render::heatmap::heatmap_rgba;
 use crate::state::FactorisationState;
@@ -188,7 +189,7 @@ impl FactorisationView {
                 .borrow_mut()
                 .on_answer(&message.data());
             match answered {
-                Ok(true) => super::datatable::refresh(&on_answer, &["factorisation"]),
+                Ok(true) => super::datatable::refresh(&on_answer, &[FigureId::Factorisation]),
                 Ok(false) => {}
                 Err(err) => super::dom::show_error(&format!(
                     "The spectrum chart could not be drawn: {}",

@@ -29,6 +29,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
 
+use crate::figures::FigureId;
 use crate::render::charts::Theme;
 use crate::state::PageState;
 use comparison::ComparisonView;
@@ -94,13 +95,13 @@ impl SectionId {
     ];
 
     /// The figures of the section that have a data table.
-    fn tabled_figures(self) -> &'static [&'static str] {
+    fn tabled_figures(self) -> &'static [FigureId] {
         match self {
-            Self::Cost => &["memory"],
-            Self::Factorisation => &["factorisation"],
-            Self::Maths => &["maths"],
-            Self::Rank => &["rank"],
-            Self::Intrinsic => &["spectrum", "approximation"],
+            Self::Cost => &[FigureId::Memory],
+            Self::Factorisation => &[FigureId::Factorisation],
+            Self::Maths => &[FigureId::Maths],
+            Self::Rank => &[FigureId::Rank],
+            Self::Intrinsic => &[FigureId::Spectrum, FigureId::Approximation],
             Self::Page | Self::Comparison => &[],
         }
     }
@@ -154,21 +155,23 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     let parsed = permalink::read()?;
     let mut notices = parsed.notices;
     let embed = match parsed.embed {
-        Some(figure) if permalink::isolate(doc, &figure)? => Some(figure),
-        Some(figure) => {
-            notices.push(format!(
-                "There is no figure “{}” to embed; the whole page is shown.",
-                figure.chars().take(40).collect::<String>()
-            ));
-            None
-        }
+        Some(figure) => match FigureId::parse(&figure) {
+            Some(id) if permalink::isolate(doc, id)? => Some(id),
+            _ => {
+                notices.push(format!(
+                    "There is no figure “{}” to embed; the whole page is shown.",
+                    figure.chars().take(40).collect::<String>()
+                ));
+                None
+            }
+        },
         None => None,
     };
     permalink::show_notices(doc, &notices);
     let app = Rc::new(App {
         doc: doc.clone(),
         state: RefCell::new(parsed.state),
-        url: permalink::UrlWriter::new(embed.clone()),
+        url: permalink::UrlWriter::new(embed),
         chart_theme: std::cell::Cell::new(Theme::light()),
         announcer: announce::Announcer::new(doc),
         cost: RefCell::new(CostView::new(doc)?),
@@ -195,7 +198,7 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     quiz::bind(doc)?;
     share::bind(&app, doc)?;
     datatable::bind(&app, doc)?;
-    if let Some(figure) = &embed {
+    if let Some(figure) = embed {
         permalink::report_height(doc, figure)?;
     }
     let window = dom::window()?;

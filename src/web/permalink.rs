@@ -15,17 +15,13 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement, ResizeObserver, Window};
 
 use super::dom::{window, Debouncer};
+use crate::figures::FigureId;
 use crate::permalink::{parse, to_query, Parsed};
 use crate::state::PageState;
 
 /// How long the URL waits after the last change before it is rewritten, in milliseconds. Browsers
 /// throttle (and complain about) more than a few hundred history updates in ten seconds.
 const WRITE_DELAY_MS: i32 = 300;
-
-/// The id of the element holding figure `figure_id`.
-pub fn element_id(figure_id: &str) -> String {
-    format!("fig-{figure_id}")
-}
 
 /// Reads the state and the embedded figure from the page's address.
 pub fn read() -> Result<Parsed, JsValue> {
@@ -55,13 +51,13 @@ pub fn show_notices(doc: &Document, notices: &[String]) {
 pub struct UrlWriter {
     /// The query the waiting write puts in the address.
     query: Rc<RefCell<String>>,
-    embed: Option<String>,
+    embed: Option<FigureId>,
     debouncer: Debouncer,
 }
 
 impl UrlWriter {
     /// A writer that keeps `embed` in the address, if the page shows one figure.
-    pub fn new(embed: Option<String>) -> Self {
+    pub fn new(embed: Option<FigureId>) -> Self {
         let query = Rc::new(RefCell::new(String::new()));
         let waiting = Rc::clone(&query);
         let debouncer = Debouncer::new(WRITE_DELAY_MS, move || {
@@ -77,7 +73,7 @@ impl UrlWriter {
 
     /// Schedules the address to show `state`, replacing any write still waiting.
     pub fn schedule(&self, state: &PageState) -> Result<(), JsValue> {
-        *self.query.borrow_mut() = to_query(state, self.embed.as_deref());
+        *self.query.borrow_mut() = to_query(state, self.embed.map(FigureId::as_str));
         self.debouncer.schedule()
     }
 }
@@ -95,7 +91,7 @@ fn replace_query(query: &str) -> Result<(), JsValue> {
 /// alone, `anchor` scrolls to one.
 pub fn address(
     state: &PageState,
-    embed: Option<&str>,
+    embed: Option<FigureId>,
     anchor: Option<&str>,
 ) -> Result<String, JsValue> {
     let location = window()?.location();
@@ -104,14 +100,14 @@ pub fn address(
         "{}{}?{}{anchor}",
         location.origin()?,
         location.pathname()?,
-        to_query(state, embed)
+        to_query(state, embed.map(FigureId::as_str))
     ))
 }
 
 /// Shows figure `figure_id` alone: hides every element that neither contains it nor lies inside it.
 /// Returns false (changing nothing) if the page has no such figure.
-pub fn isolate(doc: &Document, figure_id: &str) -> Result<bool, JsValue> {
-    let Some(figure) = doc.get_element_by_id(&element_id(figure_id)) else {
+pub fn isolate(doc: &Document, figure_id: FigureId) -> Result<bool, JsValue> {
+    let Some(figure) = doc.get_element_by_id(&figure_id.element_id()) else {
         return Ok(false);
     };
     let Some(body) = doc.body() else {
@@ -143,7 +139,7 @@ pub fn isolate(doc: &Document, figure_id: &str) -> Result<bool, JsValue> {
 }
 
 /// Posts the document's height to the embedding page whenever it changes.
-pub fn report_height(doc: &Document, figure_id: &str) -> Result<(), JsValue> {
+pub fn report_height(doc: &Document, figure_id: FigureId) -> Result<(), JsValue> {
     let window = window()?;
     let Some(parent) = window.parent()? else {
         return Ok(());
@@ -154,9 +150,9 @@ pub fn report_height(doc: &Document, figure_id: &str) -> Result<(), JsValue> {
     let Some(body) = doc.body() else {
         return Ok(());
     };
-    let figure = figure_id.to_string();
+    let figure = figure_id.as_str();
     // Browsers may not report the size of an iframe that is off screen: say it once now.
-    post_height(&parent, &figure, f64::from(body.scroll_height()).ceil());
+    post_height(&parent, figure, f64::from(body.scroll_height()).ceil());
     let last = Cell::new(0.0_f64);
     let measured = body.clone();
     let on_resize = Closure::<dyn FnMut()>::new(move || {
@@ -165,7 +161,7 @@ pub fn report_height(doc: &Document, figure_id: &str) -> Result<(), JsValue> {
             return;
         }
         last.set(height);
-        post_height(&parent, &figure, height);
+        post_height(&parent, figure, height);
     });
     let observer = ResizeObserver::new(on_resize.as_ref().unchecked_ref())?;
     observer.observe(&body);

@@ -14,36 +14,40 @@ use super::paint::context;
 use super::permalink::address;
 use super::App;
 use crate::export::{downloads, peft_config, CSV_FIGURES};
-use crate::figures::Received;
+use crate::figures::{FigureId, Received};
 
 /// Extra height given to an iframe beyond the figure's own, for the page's margins, in CSS pixels.
 const IFRAME_MARGIN: i32 = 48;
 
-/// Adds the buttons to every figure whose id starts with `fig-`.
+/// Adds the buttons to every figure on the page.
 pub fn bind(app: &Rc<App>, doc: &Document) -> Result<(), JsValue> {
-    let figures = doc.query_selector_all("[id^='fig-']")?;
-    for idx in 0..figures.length() {
-        let Some(figure) = figures
-            .get(idx)
-            .and_then(|n| n.dyn_into::<HtmlElement>().ok())
+    for figure_id in FigureId::ALL {
+        let Some(figure) = doc
+            .get_element_by_id(&figure_id.element_id())
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
         else {
             continue;
         };
-        add_tools(app, doc, &figure)?;
+        add_tools(app, doc, figure_id, &figure)?;
     }
     Ok(())
 }
 
-fn add_tools(app: &Rc<App>, doc: &Document, figure: &HtmlElement) -> Result<(), JsValue> {
+fn add_tools(
+    app: &Rc<App>,
+    doc: &Document,
+    figure_id: FigureId,
+    figure: &HtmlElement,
+) -> Result<(), JsValue> {
     let id = figure.id();
-    let figure_id = id.trim_start_matches("fig-").to_string();
+    let name = figure_id.as_str();
     let tools = doc.create_element("div")?;
     tools.set_class_name("figure-tools");
-    let link = button(doc, "Link", &format!("Link to this figure ({figure_id})"))?;
+    let link = button(doc, "Link", &format!("Link to this figure ({name})"))?;
     let embed = button(
         doc,
         "Embed",
-        &format!("Embed this figure ({figure_id}) in another page"),
+        &format!("Embed this figure ({name}) in another page"),
     )?;
     let panel: HtmlElement = doc.create_element("div")?.dyn_into()?;
     panel.set_class_name("share-panel");
@@ -70,26 +74,26 @@ fn add_tools(app: &Rc<App>, doc: &Document, figure: &HtmlElement) -> Result<(), 
     if figure.query_selector("canvas")?.is_some() {
         extra.push((
             Kind::Png,
-            button(doc, "PNG", &format!("PNG of this figure ({figure_id})"))?,
+            button(doc, "PNG", &format!("PNG of this figure ({name})"))?,
         ));
     }
-    if CSV_FIGURES.contains(&figure_id.as_str()) {
+    if CSV_FIGURES.contains(&figure_id) {
         extra.push((
             Kind::Csv,
             button(
                 doc,
                 "CSV",
-                &format!("CSV of this figure's numbers ({figure_id})"),
+                &format!("CSV of this figure's numbers ({name})"),
             )?,
         ));
     }
-    if peft_config(&figure_id, &state).is_some() {
+    if peft_config(figure_id, &state).is_some() {
         extra.push((
             Kind::Peft,
             button(
                 doc,
                 "PEFT",
-                &format!("PEFT LoraConfig for this figure ({figure_id})"),
+                &format!("PEFT LoraConfig for this figure ({name})"),
             )?,
         ));
     }
@@ -147,7 +151,7 @@ enum Kind {
 struct Share {
     app: Rc<App>,
     figure: HtmlElement,
-    figure_id: String,
+    figure_id: FigureId,
     title: String,
     panel: HtmlElement,
     label: Element,
@@ -174,14 +178,14 @@ impl Share {
             Kind::Csv => return self.list_csv(&state),
             Kind::Peft => (
                 "Hugging Face PEFT configuration with this figure's rank and α",
-                peft_config(&self.figure_id, &state).unwrap_or_default(),
+                peft_config(self.figure_id, &state).unwrap_or_default(),
             ),
             Kind::Link => (
                 "Link to this figure with its current settings",
                 address(&state, None, Some(&self.figure.id()))?,
             ),
             Kind::Embed => {
-                let src = address(&state, Some(&self.figure_id), None)?;
+                let src = address(&state, Some(self.figure_id), None)?;
                 let height = self.figure.offset_height() + IFRAME_MARGIN;
                 (
                     "Iframe code for a course page (the figure alone, with its current settings)",
@@ -240,7 +244,7 @@ impl Share {
             sigma: sigma.as_deref(),
             spectra: spectra.as_ref(),
         };
-        let files = downloads(&self.figure_id, state, received);
+        let files = downloads(self.figure_id, state, received);
         let doc = document()?;
         self.label
             .set_text_content(Some("This figure's numbers as CSV, one file a matrix"));
@@ -273,7 +277,10 @@ impl Share {
         let doc = document()?;
         let link: HtmlElement = doc.create_element("a")?.dyn_into()?;
         link.set_attribute("href", &url)?;
-        link.set_attribute("download", &format!("lora-explorer-{}.png", self.figure_id))?;
+        link.set_attribute(
+            "download",
+            &format!("lora-explorer-{}.png", self.figure_id.as_str()),
+        )?;
         link.click();
         self.label.set_text_content(Some("PNG"));
         self.code.set_hidden(true);

@@ -5,7 +5,7 @@ use lora_explorer::figures::cost::{
     measured_sentence, memory_bars, memory_caption, memory_summary, model_sizes,
 };
 use lora_explorer::figures::tables::data_tables;
-use lora_explorer::figures::Received;
+use lora_explorer::figures::{FigureId, Received};
 use lora_explorer::math::memory::{Counting, MODELS};
 use lora_explorer::state::PageState;
 
@@ -33,7 +33,7 @@ fn the_caption_shows_the_measurement_beside_the_computed_bar() {
     // The text alternative and the data table carry it too.
     let bars = memory_bars(&state.cost);
     assert!(memory_summary(&bars).contains("the LoRA paper measured 1.2 TB and 350 GB"));
-    let table = &data_tables("memory", &state, Received::default())[0];
+    let table = &data_tables(FigureId::Memory, &state, Received::default())[0];
     assert_eq!(table.rows[3][3], "1.2 TB full, 350 GB with LoRA");
     assert_eq!(table.rows[0][3], "not measured");
 }

@@ -2,7 +2,7 @@
 
 use lora_explorer::export::{downloads, matrix_csv, peft_config};
 use lora_explorer::figures::factorisation::{FactorisationFigure, MatrixId, Spectra};
-use lora_explorer::figures::Received;
+use lora_explorer::figures::{FigureId, Received};
 use lora_explorer::state::PageState;
 use nalgebra::DMatrix;
 
@@ -31,10 +31,10 @@ fn the_factorisation_figure_offers_its_five_matrices() {
         sigma: None,
         spectra: Some(&spectra),
     };
-    let files = downloads("factorisation", &state, received);
+    let files = downloads(FigureId::Factorisation, &state, received);
     // Until the worker has answered, the five matrices only.
     assert_eq!(
-        downloads("factorisation", &state, Received::default()).len(),
+        downloads(FigureId::Factorisation, &state, Received::default()).len(),
         5
     );
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
@@ -66,27 +66,20 @@ fn the_factorisation_figure_offers_its_five_matrices() {
     );
     let figure = FactorisationFigure::new(&state.factorisation);
     assert_eq!(files[1].text, matrix_csv(figure.matrix(MatrixId::B)));
-    assert!(downloads("rank", &state, Received::default()).is_empty());
+    assert!(downloads(FigureId::Rank, &state, Received::default()).is_empty());
     // Exactly the figures listed as offering CSV do, once their numbers exist.
-    for figure in [
-        "layer",
-        "memory",
-        "factorisation",
-        "maths",
-        "rank",
-        "spectrum",
-        "approximation",
-        "comparison",
-        "quiz",
-    ] {
+    for figure in FigureId::ALL {
         let offers = !downloads(figure, &state, sigma(&[1.0])).is_empty();
         assert_eq!(
             offers,
             lora_explorer::export::CSV_FIGURES.contains(&figure),
-            "{figure}"
+            "{figure:?}"
         );
     }
-    assert_eq!(downloads("spectrum", &state, sigma(&[3.0, 1.0])).len(), 1);
+    assert_eq!(
+        downloads(FigureId::Spectrum, &state, sigma(&[3.0, 1.0])).len(),
+        1
+    );
 }
 
 #[test]
@@ -94,19 +87,19 @@ fn peft_configs_carry_the_figures_rank_and_alpha() {
     let mut state = PageState::default();
     state.set("fr", "2").unwrap();
     state.set("fa", "16").unwrap();
-    let config = peft_config("factorisation", &state).unwrap();
+    let config = peft_config(FigureId::Factorisation, &state).unwrap();
     assert!(config.contains("    r=2,\n"), "{config}");
     assert!(config.contains("    lora_alpha=16,"), "{config}");
     assert!(config.contains("target_modules=[\"q_proj\", \"v_proj\"]"));
     assert!(config.starts_with("from peft import LoraConfig\n\n# For a model that names"));
     assert!(config.contains("\nconfig = LoraConfig(\n    r=2,"));
     assert!(config.ends_with(")\n"));
-    let comparison = peft_config("comparison", &state).unwrap();
+    let comparison = peft_config(FigureId::Comparison, &state).unwrap();
     assert!(
         comparison.contains("    r=8,\n") && comparison.contains("lora_alpha=8,"),
         "{comparison}"
     );
-    assert_eq!(peft_config("rank", &state), None);
+    assert_eq!(peft_config(FigureId::Rank, &state), None);
 }
 
 /// PEFT's default LoRA target modules for the model types the page names (TRANSFORMERS_MODELS_TO_
@@ -152,7 +145,7 @@ fn every_peft_config_targets_the_modules_of_the_model_it_names() {
         ("gpt3", "opt"),
     ] {
         state.set("vm", name).unwrap();
-        let config = peft_config("comparison", &state).unwrap();
+        let config = peft_config(FigureId::Comparison, &state).unwrap();
         let types = model_types(&config);
         assert!(types.contains(&model_type), "{name}: {types:?}\n{config}");
         let modules = target_modules(&config);
@@ -170,11 +163,11 @@ fn every_peft_config_targets_the_modules_of_the_model_it_names() {
     }
     // The BERT configs name their checkpoints; GPT-2 says what adapting c_attn means.
     state.set("vm", "bert-large").unwrap();
-    assert!(peft_config("comparison", &state)
+    assert!(peft_config(FigureId::Comparison, &state)
         .unwrap()
         .contains("google-bert/bert-large-uncased"));
     state.set("vm", "gpt2").unwrap();
-    let gpt2 = peft_config("comparison", &state).unwrap();
+    let gpt2 = peft_config(FigureId::Comparison, &state).unwrap();
     assert!(gpt2.contains("openai-community/gpt2-xl"), "{gpt2}");
     assert!(
         gpt2.contains("W_q and\n# W_v cannot be targeted alone"),
@@ -183,13 +176,13 @@ fn every_peft_config_targets_the_modules_of_the_model_it_names() {
     assert!(gpt2.contains("adapts q, k and v together"), "{gpt2}");
     assert!(gpt2.contains("c_attn (1600 → 4800)"), "{gpt2}");
     // Figures that name no model: LLaMA's names, and what BERT and GPT-2 call theirs.
-    for figure in ["factorisation", "maths", "memory"] {
+    for figure in [FigureId::Factorisation, FigureId::Maths, FigureId::Memory] {
         let config = peft_config(figure, &state).unwrap();
-        assert_eq!(model_types(&config), ["llama"], "{figure}\n{config}");
-        assert_eq!(target_modules(&config), ["q_proj", "v_proj"], "{figure}");
-        assert!(config.contains("[\"query\", \"value\"]"), "{figure}");
-        assert!(config.contains("[\"c_attn\"]"), "{figure}");
-        assert!(!config.contains("    fan_in_fan_out=True,"), "{figure}");
+        assert_eq!(model_types(&config), ["llama"], "{figure:?}\n{config}");
+        assert_eq!(target_modules(&config), ["q_proj", "v_proj"], "{figure:?}");
+        assert!(config.contains("[\"query\", \"value\"]"), "{figure:?}");
+        assert!(config.contains("[\"c_attn\"]"), "{figure:?}");
+        assert!(!config.contains("    fan_in_fan_out=True,"), "{figure:?}");
     }
 }
 

@@ -1,5 +1,6 @@
 //! The page's state in its URL: round trips, garbage, notices.
 
+use lora_explorer::figures::FigureId;
 use lora_explorer::permalink::{parse, to_query};
 use lora_explorer::state::{
     parse_decimal, ComparisonState, PageState, ThemeChoice, COUNTING_NAMES,
@@ -20,11 +21,14 @@ fn a_link_carries_changed_values_and_the_embedded_figure() {
     state.set("fd", "12").unwrap();
     state.set("cc", "grads").unwrap();
     state.set("is", "-1.5").unwrap();
-    let query = to_query(&state, Some("factorisation"));
+    let query = to_query(&state, Some(FigureId::Factorisation.as_str()));
     assert_eq!(query, "v=1&embed=factorisation&cc=grads&fd=12&is=-1.5");
     let parsed = parse(&query);
     assert_eq!(parsed.state, state);
-    assert_eq!(parsed.embed.as_deref(), Some("factorisation"));
+    assert_eq!(
+        parsed.embed.as_deref().and_then(FigureId::parse),
+        Some(FigureId::Factorisation)
+    );
     assert!(parsed.notices.is_empty(), "{:?}", parsed.notices);
 }
 

@@ -2,7 +2,7 @@
 
 use lora_explorer::figures::rank::{chart_labels, ranks, result_lines, RANKS};
 use lora_explorer::figures::tables::data_tables;
-use lora_explorer::figures::Received;
+use lora_explorer::figures::{FigureId, Received};
 use lora_explorer::permalink::parse;
 use lora_explorer::state::{Applied, PageState};
 
@@ -71,7 +71,7 @@ fn the_charts_and_table_draw_only_ranks_the_layer_can_use() {
     assert_eq!(ranks(64), [1, 2, 4, 8, 16, 32, 64]);
     assert_eq!(ranks(8192), RANKS);
     let state = parse("?v=1&rn=64").state;
-    let table = &data_tables("rank", &state, Received::default())[0];
+    let table = &data_tables(FigureId::Rank, &state, Received::default())[0];
     assert!(table.rows.iter().all(|row| row[0] != "128"));
     assert!(table.rows.iter().all(|row| !row[3].starts_with("0.2×")));
 }

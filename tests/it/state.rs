@@ -62,15 +62,6 @@ fn values_snap_to_the_step() {
 }
 
 #[test]
-fn keys_are_unique() {
-    let keys = PageState::default().keys();
-    let mut sorted = keys.clone();
-    sorted.sort_unstable();
-    sorted.dedup();
-    assert_eq!(sorted.len(), keys.len());
-}
-
-#[test]
 fn garbage_is_an_error_that_changes_nothing() {
     let mut state = PageState::default();
     let before = state.clone();

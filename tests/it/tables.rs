@@ -2,7 +2,7 @@
 
 use lora_explorer::figures::factorisation::Spectra;
 use lora_explorer::figures::tables::{data_tables, matrix_table, sample_indices, MAX_SIDE};
-use lora_explorer::figures::Received;
+use lora_explorer::figures::{FigureId, Received};
 use lora_explorer::state::PageState;
 use nalgebra::DMatrix;
 use proptest::prelude::*;
@@ -37,7 +37,7 @@ fn a_large_matrix_is_downsampled_and_says_so() {
 fn every_canvas_figure_has_its_tables() {
     let state = PageState::default();
     assert_eq!(
-        data_tables("factorisation", &state, Received::default()).len(),
+        data_tables(FigureId::Factorisation, &state, Received::default()).len(),
         5
     );
     let spectra = Spectra::at(&state.factorisation);
@@ -45,7 +45,7 @@ fn every_canvas_figure_has_its_tables() {
         sigma: None,
         spectra: Some(&spectra),
     };
-    let factorisation = data_tables("factorisation", &state, received);
+    let factorisation = data_tables(FigureId::Factorisation, &state, received);
     assert_eq!(factorisation.len(), 6);
     // The default 4×4 at rank 2: four singular values of each, the update's last two zero.
     let spectra = &factorisation[5];
@@ -59,40 +59,40 @@ fn every_canvas_figure_has_its_tables() {
     );
     assert_ne!(spectra.rows[1][2], "0");
     assert_eq!(
-        data_tables("memory", &state, Received::default())[0]
+        data_tables(FigureId::Memory, &state, Received::default())[0]
             .rows
             .len(),
         4
     );
-    let rank = &data_tables("rank", &state, Received::default())[0];
+    let rank = &data_tables(FigureId::Rank, &state, Received::default())[0];
     assert!(rank
         .rows
         .iter()
         .any(|r| r == &["8", "16,384", "1,048,576", "64.0×"]));
-    let maths = &data_tables("maths", &state, Received::default())[0];
+    let maths = &data_tables(FigureId::Maths, &state, Received::default())[0];
     assert_eq!(
         maths.rows.len(),
         8,
         "the longest vector is x, k = 8 entries"
     );
     assert!(
-        data_tables("spectrum", &state, Received::default()).is_empty(),
+        data_tables(FigureId::Spectrum, &state, Received::default()).is_empty(),
         "nothing before the worker answers"
     );
     let values: Vec<f64> = (1..=100).rev().map(f64::from).collect();
     assert_eq!(
-        data_tables("spectrum", &state, sigma(&values))[0]
+        data_tables(FigureId::Spectrum, &state, sigma(&values))[0]
             .rows
             .len(),
         32 + 4
     );
     assert_eq!(
-        data_tables("approximation", &state, sigma(&values))[0]
+        data_tables(FigureId::Approximation, &state, sigma(&values))[0]
             .rows
             .len(),
         64
     );
-    assert!(data_tables("comparison", &state, Received::default()).is_empty());
+    assert!(data_tables(FigureId::Comparison, &state, Received::default()).is_empty());
 }
 
 /// What the page holds once the worker has sent these singular values.
