@@ -17,3 +17,4 @@ mod rank;
 mod state;
 mod svd;
 mod tables;
+mod work;
