@@ -15,6 +15,7 @@ use super::permalink::address;
 use super::App;
 use crate::export::{downloads, peft_config, CSV_FIGURES};
 use crate::figures::Received;
+use crate::permalink::iframe_snippet;
 
 /// Extra height given to an iframe beyond the figure's own, for the page's margins, in CSS pixels.
 const IFRAME_MARGIN: i32 = 48;
@@ -185,12 +186,7 @@ impl Share {
                 let height = self.figure.offset_height() + IFRAME_MARGIN;
                 (
                     "Iframe code for a course page (the figure alone, with its current settings)",
-                    format!(
-                        "<iframe src=\"{}\" title=\"LoRA Explorer: {}\" width=\"100%\" height=\"{height}\" \
-                         style=\"border: 0;\" loading=\"lazy\"></iframe>",
-                        escape_attribute(&src),
-                        escape_attribute(&self.title)
-                    ),
+                    iframe_snippet(&src, &self.title, height),
                 )
             }
         };
@@ -372,12 +368,4 @@ fn figure_png(figure: &HtmlElement) -> Result<String, JsValue> {
         }
     }
     out.to_data_url()
-}
-
-/// Escapes text for an HTML attribute value in double quotes.
-fn escape_attribute(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
