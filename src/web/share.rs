@@ -9,7 +9,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlCanvasElement, HtmlElement, HtmlTextAreaElement};
 
-use super::dom::{document, listen, window};
+use super::dom::{document, elements, listen, window};
 use super::paint::context;
 use super::permalink::address;
 use super::App;
@@ -22,14 +22,7 @@ const IFRAME_MARGIN: i32 = 48;
 
 /// Adds the buttons to every figure whose id starts with `fig-`.
 pub fn bind(app: &Rc<App>, doc: &Document) -> Result<(), JsValue> {
-    let figures = doc.query_selector_all("[id^='fig-']")?;
-    for idx in 0..figures.length() {
-        let Some(figure) = figures
-            .get(idx)
-            .and_then(|n| n.dyn_into::<HtmlElement>().ok())
-        else {
-            continue;
-        };
+    for figure in elements::<HtmlElement>(&doc.query_selector_all("[id^='fig-']")?) {
         add_tools(app, doc, &figure)?;
     }
     Ok(())
@@ -300,13 +293,7 @@ fn figure_png(figure: &HtmlElement) -> Result<String, JsValue> {
     };
     let items = figure.query_selector_all("canvas, .heatmap-label, .operator, .colour-bar-end")?;
     let mut drawn: Vec<(HtmlElement, web_sys::DomRect)> = Vec::new();
-    for idx in 0..items.length() {
-        let Some(item) = items
-            .get(idx)
-            .and_then(|n| n.dyn_into::<HtmlElement>().ok())
-        else {
-            continue;
-        };
+    for item in elements::<HtmlElement>(&items) {
         let rect = item.get_bounding_client_rect();
         if rect.width() > 0.0 && rect.height() > 0.0 {
             drawn.push((item, rect));
