@@ -30,18 +30,19 @@ pub struct Parsed {
 /// The query string (without `?`) that reproduces `state`, with `embed` if given.
 pub fn to_query(state: &PageState, embed: Option<&str>) -> String {
     let defaults = PageState::default();
-    let mut parts = vec![format!("v={VERSION}")];
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("v", VERSION);
     if let Some(figure) = embed {
-        parts.push(format!("{EMBED_KEY}={}", encode(figure)));
+        query.append_pair(EMBED_KEY, figure);
     }
     for key in state.keys() {
         if let Some(value) = state.get(key) {
             if defaults.get(key).as_deref() != Some(value.as_str()) {
-                parts.push(format!("{key}={}", encode(&value)));
+                query.append_pair(key, &value);
             }
         }
     }
-    parts.join("&")
+    query.finish()
 }
 
 /// Reads a query string (with or without its leading `?`). Never panics, whatever the text.
@@ -55,16 +56,15 @@ pub fn parse(query: &str) -> Parsed {
     // Each parameter's last value and how many times it was given, in name order. A vector, not a
     // map: the page's WebAssembly is smaller without a map's code, and links are short.
     let mut given: Vec<(String, (String, usize))> = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = decode(raw_key);
+    // Percent escapes and `+` are decoded; malformed escapes stay as they are, and invalid UTF-8
+    // becomes U+FFFD.
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         if key.is_empty() {
             continue;
         }
-        let value = decode(raw_value);
         match given.iter_mut().find(|(known, _)| *known == key) {
-            Some((_, entry)) => *entry = (value, entry.1 + 1),
-            None => given.push((key, (value, 1))),
+            Some((_, entry)) => *entry = (value.into_owned(), entry.1 + 1),
+            None => given.push((key.into_owned(), (value.into_owned(), 1))),
         }
     }
     given.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -211,48 +211,14 @@ fn shorten(text: &str) -> String {
     short
 }
 
-/// Percent-encodes everything but unreserved characters.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Decodes percent escapes and `+` as a space; malformed escapes stay as they are, and invalid
-/// UTF-8 becomes U+FFFD.
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut idx = 0;
-    while idx < bytes.len() {
-        match bytes[idx] {
-            b'+' => out.push(b' '),
-            b'%' if idx + 2 < bytes.len()
-                && bytes[idx + 1].is_ascii_hexdigit()
-                && bytes[idx + 2].is_ascii_hexdigit() =>
-            {
-                out.push(hex_value(bytes[idx + 1]) * 16 + hex_value(bytes[idx + 2]));
-                idx += 2;
-            }
-            byte => out.push(byte),
-        }
-        idx += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The value of an ASCII hex digit (0 for anything else, which callers rule out).
-fn hex_value(digit: u8) -> u8 {
-    match digit {
-        b'0'..=b'9' => digit - b'0',
-        b'a'..=b'f' => digit - b'a' + 10,
-        b'A'..=b'F' => digit - b'A' + 10,
-        _ => 0,
-    }
+/// The iframe code that embeds the figure at `src` (an address whose query [`to_query`] wrote),
+/// titled after the figure's `title` and `height` CSS pixels tall, its attribute values escaped.
+pub fn iframe_snippet(src: &str, title: &str, height: i32) -> String {
+    use html_escape::encode_double_quoted_attribute as escape;
+    format!(
+        "<iframe src=\"{}\" title=\"LoRA Explorer: {}\" width=\"100%\" height=\"{height}\" \
+         style=\"border: 0;\" loading=\"lazy\"></iframe>",
+        escape(src),
+        escape(title)
+    )
 }

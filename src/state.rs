@@ -291,8 +291,9 @@ fn with_defaults<S: Section>(mut section: S) -> S {
 /// optional exponent (`-2.5`, `64`, `1e3`, `.5`). Accurate to about 15 significant digits, which is
 /// all a control needs. A number too large for f64 is infinite, as with the standard parser, and
 /// one below about 10⁻³⁰⁰ in size may read as zero; the result is never NaN. Written here rather
-/// than with `str::parse::<f64>` because the standard parser's correctly-rounded tables add about
-/// 14 kB, gzipped, to the page's WebAssembly.
+/// than with `str::parse::<f64>` because the standard parser's correctly-rounded tables add
+/// 14.7 kB, gzipped, to the page's WebAssembly (measured on the release build: 166,007 bytes with
+/// the standard parser against 151,328 with this one).
 pub fn parse_decimal(text: &str) -> Option<f64> {
     let (negative, rest) = split_sign(text);
     let (number, exponent) = match rest.find(['e', 'E']) {

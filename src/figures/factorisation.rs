@@ -6,6 +6,7 @@
 use std::ops::Range;
 
 use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
 
 use crate::figures::printed::{bracketed, scaled_sum};
 use crate::format::{decimals_for, power_of_ten, ratio, signed, significant, subscript, thousands};
@@ -364,7 +365,7 @@ pub const ZERO_TOLERANCE: f64 = 1e-10;
 const SIGNIFICANT: usize = 4;
 
 /// The singular values behind the figure's spectrum chart, each descending, min(d, k) of each.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Spectra {
     /// σ(W₀).
     pub w0: Vec<f64>,

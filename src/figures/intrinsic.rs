@@ -6,6 +6,8 @@
 //! ([`SpectrumSummary`]). Ranks count components (rank r keeps σ₁…σ_r).
 
 use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
 
 use crate::format::{count_noun, fewer_or_more, ratio, significant, subscript, thousands};
 use crate::math::intrinsic::low_rank_plus_noise;
@@ -18,7 +20,7 @@ use crate::render::heatmap::heatmap_rgba;
 use crate::state::IntrinsicState;
 
 /// What defines the matrix ΔW: everything but the threshold and the approximation's rank.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MatrixSpec {
     /// Side of ΔW.
     pub n: usize,
@@ -48,14 +50,15 @@ impl MatrixSpec {
 }
 
 /// The best rank-r approximation, ready to paint: three n×n RGBA heatmaps and the two errors.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Approximation {
     /// The rank kept.
     pub rank: usize,
     /// Side of the heatmaps.
     pub n: usize,
-    /// ΔW, then its approximation, then the residual ΔW − approximation, as RGBA (row-major).
-    pub pixels: [Vec<u8>; 3],
+    /// ΔW, then its approximation, then the residual ΔW − approximation, as RGBA (row-major),
+    /// which a worker sends as byte strings rather than one number at a time.
+    pub pixels: [ByteBuf; 3],
     /// Colour half-range of ΔW and its approximation (shared): see [`robust_half_range`].
     pub half_range: f64,
     /// Colour half-range of the residual, which is much smaller and gets its own scale.
@@ -127,7 +130,8 @@ impl Workbench {
                 heatmap_rgba(matrix, colours),
                 heatmap_rgba(&approx, colours),
                 heatmap_rgba(&residual, Diverging::new(residual_half_range)),
-            ],
+            ]
+            .map(ByteBuf::from),
             half_range,
             residual_half_range,
             relative_error: relative_frobenius_error(matrix, &approx),

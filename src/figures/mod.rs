@@ -9,6 +9,7 @@ pub mod maths;
 pub mod printed;
 pub mod rank;
 pub mod tables;
+pub mod work;
 
 use factorisation::Spectra;
 

@@ -1,10 +1,16 @@
 //! A connection to one Web Worker: latest input wins. Every request gets a larger job number, and
 //! only the answer to the latest job is used; a request posted before the worker says it listens is
 //! held until it does.
+//!
+//! Messages are `figures::work`'s [`Request`]s and [`Answer`]s as bytes, each in a `Uint8Array`
+//! whose buffer is transferred (handed over, not copied).
 
-use js_sys::{Array, Object};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Event, Worker};
+
+use super::dom::show_error;
+use crate::figures::work::{Answer, Message, Request};
 
 /// The script that starts a worker, relative to the page.
 const WORKER_URL: &str = "./worker-loader.js";
@@ -23,8 +29,8 @@ pub struct Channel {
     handlers: Option<Handlers>,
     /// Whether the worker has said it listens; messages sent before that would be lost.
     ready: bool,
-    waiting: Option<(Object, Array)>,
-    job: f64,
+    waiting: Option<(Uint8Array, Array)>,
+    job: u32,
     /// Whether the latest request is still unanswered.
     pub busy: bool,
     /// Quiets a stopped worker: its loading may still fail after it was told to stop, and that is
@@ -40,7 +46,7 @@ impl Channel {
             handlers: None,
             ready: false,
             waiting: None,
-            job: 0.0,
+            job: 0,
             busy: false,
             quiet: Closure::<dyn FnMut(Event)>::new(|event: Event| event.prevent_default()),
         })
@@ -74,13 +80,12 @@ impl Channel {
         Ok(())
     }
 
-    /// Posts the request `message(job)` under a new job number, or holds it until the worker is
-    /// ready. The request comes with the buffers it hands over to the worker (transferred, not
-    /// copied; the page must not use them again).
-    pub fn send(&mut self, message: impl FnOnce(f64) -> (Object, Array)) -> Result<(), JsValue> {
-        self.job += 1.0;
+    /// Posts the request `request(job)` under a new job number, or holds it until the worker is
+    /// ready.
+    pub fn send(&mut self, request: impl FnOnce(u32) -> Request) -> Result<(), JsValue> {
+        self.job += 1;
         self.busy = true;
-        let message = message(self.job);
+        let message = encode(&request(self.job))?;
         if self.ready {
             self.worker
                 .post_message_with_transfer(&message.0, &message.1)
@@ -90,28 +95,54 @@ impl Channel {
         }
     }
 
-    /// The worker listens now: send what was held.
-    pub fn on_ready(&mut self) -> Result<(), JsValue> {
-        self.ready = true;
-        match self.waiting.take() {
-            Some((message, transfer)) => {
-                self.worker.post_message_with_transfer(&message, &transfer)
+    /// Reads a message from the worker: the answer to the latest request, if it is that. A worker
+    /// that says it listens gets the request held for it; a failure is shown to the reader.
+    pub fn receive(&mut self, data: &JsValue) -> Result<Option<Answer>, JsValue> {
+        let answer = decode::<Answer>(data)?;
+        match &answer {
+            Answer::Ready => {
+                self.ready = true;
+                if let Some((message, transfer)) = self.waiting.take() {
+                    self.worker
+                        .post_message_with_transfer(&message, &transfer)?;
+                }
+                Ok(None)
             }
-            None => Ok(()),
+            Answer::Failed { message } => {
+                show_error(&format!("The background worker failed: {message}."));
+                Ok(None)
+            }
+            _ => {
+                let latest = answer.job() == Some(self.job);
+                if latest {
+                    self.busy = false;
+                }
+                Ok(latest.then_some(answer))
+            }
         }
     }
 
     /// The latest request's job number.
-    pub fn job(&self) -> f64 {
+    pub fn job(&self) -> u32 {
         self.job
     }
+}
 
-    /// Whether `job` answers the latest request; if so the worker is idle again.
-    pub fn answers_latest(&mut self, job: Option<f64>) -> bool {
-        let latest = job == Some(self.job);
-        if latest {
-            self.busy = false;
-        }
-        latest
-    }
+/// `message` as bytes in a fresh array, with the array's buffer to transfer.
+pub fn encode(message: &impl Message) -> Result<(Uint8Array, Array), JsValue> {
+    let bytes = message
+        .to_bytes()
+        .map_err(|_| JsValue::from_str("a message that could not be written"))?;
+    let array = Uint8Array::from(bytes.as_slice());
+    let transfer = Array::of1(&array.buffer());
+    Ok((array, transfer))
+}
+
+/// The message in `data`, as [`encode`] sent it.
+pub fn decode<M: Message>(data: &JsValue) -> Result<M, JsValue> {
+    let array = data
+        .dyn_ref::<Uint8Array>()
+        .ok_or_else(|| JsValue::from_str("a message that is not bytes"))?;
+    M::from_bytes(&array.to_vec())
+        .map_err(|_| JsValue::from_str("a message that could not be read"))
 }

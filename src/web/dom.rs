@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Event, EventTarget, HtmlElement, Window};
+use web_sys::{Document, Element, Event, EventTarget, HtmlElement, NodeList, Window};
 
 /// The browser window.
 pub fn window() -> Result<Window, JsValue> {
@@ -29,6 +29,11 @@ pub fn typed_by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
     by_id(doc, id)?
         .dyn_into::<T>()
         .map_err(|_| JsValue::from_str(&format!("#{id} is not the expected kind of element")))
+}
+
+/// The nodes of `nodes` that are elements of type `T`, in document order.
+pub fn elements<T: JsCast>(nodes: &NodeList) -> impl Iterator<Item = T> + '_ {
+    (0..nodes.length()).filter_map(|idx| nodes.get(idx)?.dyn_into::<T>().ok())
 }
 
 /// A listener the page attached: where, for what, and the closure it calls.
@@ -86,10 +91,7 @@ pub fn describe(err: &JsValue) -> String {
 pub fn show_error(message: &str) {
     web_sys::console::error_1(&JsValue::from_str(message));
     let Ok(doc) = document() else { return };
-    let Some(banner) = doc
-        .get_element_by_id("error-banner")
-        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-    else {
+    let Ok(banner) = typed_by_id::<HtmlElement>(&doc, "error-banner") else {
         return;
     };
     if banner.hidden() {
@@ -115,10 +117,7 @@ pub fn show_stopped(details: &str) {
             }
         }
     }
-    let Some(banner) = doc
-        .get_element_by_id("error-banner")
-        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-    else {
+    let Ok(banner) = typed_by_id::<HtmlElement>(&doc, "error-banner") else {
         return;
     };
     banner.set_text_content(Some(

@@ -3,7 +3,6 @@
 
 use std::rc::Rc;
 
-use js_sys::{Float64Array, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{
     Document, Element, Event, HtmlCanvasElement, HtmlElement, KeyboardEvent, MessageEvent,
@@ -13,9 +12,9 @@ use web_sys::{
 use super::channel::{Channel, Handlers};
 use super::dom::{by_id, listen, typed_by_id};
 use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
-use super::worker::factorisation_request;
 use super::App;
-use crate::figures::factorisation::{FactorisationFigure, MatrixId, Spectra};
+use crate::figures::factorisation::{FactorisationFigure, MatrixId, Spectra, SpectraInput};
+use crate::figures::work::{Answer, Request};
 use crate::figures::FigureId;
 use crate::render::charts::{factorisation_spectra_chart, IndexAxis, Theme};
 use crate::render::heatmap::heatmap_rgba;
@@ -326,9 +325,10 @@ impl FactorisationView {
         if self.spectrum.requested.as_ref() != Some(state) {
             self.spectrum.requested = Some(state.clone());
             if let Some(figure) = &self.figure {
-                self.spectrum
-                    .channel
-                    .send(|job| factorisation_request(job, &figure.matrices))?;
+                self.spectrum.channel.send(|job| Request::Spectra {
+                    job,
+                    input: SpectraInput::of(&figure.matrices),
+                })?;
             }
         } else {
             // Same numbers, new width or theme: redraw what was received.
@@ -340,44 +340,24 @@ impl FactorisationView {
     /// Takes a message from the spectrum worker. Returns whether it brought the spectra of the
     /// latest request, which are then drawn.
     fn on_answer(&mut self, data: &JsValue) -> Result<bool, JsValue> {
-        let field = |key: &str| Reflect::get(data, &JsValue::from_str(key));
-        let kind = field("kind")?.as_string().unwrap_or_default();
-        let channel = &mut self.spectrum.channel;
-        match kind.as_str() {
-            "ready" => channel.on_ready().map(|()| false),
-            "error" => {
-                let message = field("message")?.as_string().unwrap_or_default();
-                super::dom::show_error(&format!("The background worker failed: {message}."));
-                Ok(false)
-            }
-            "factorisation" if channel.answers_latest(field("job")?.as_f64()) => {
-                let values = |key: &str| -> Result<Vec<f64>, JsValue> {
-                    Ok(field(key)?.dyn_into::<Float64Array>()?.to_vec())
-                };
-                let spectra = Spectra {
-                    w0: values("w0")?,
-                    update: values("update")?,
-                    merged: values("merged")?,
-                };
-                let rank = self.spectrum.requested.as_ref().map_or(0, |state| state.r);
-                self.spectrum
-                    .caption
-                    .set_text_content(Some(&spectra.caption(rank)));
-                self.spectrum
-                    .canvas
-                    .set_attribute("aria-label", &spectra.description())?;
-                let pointed = self.spectrum.pointed.filter(|&idx| idx < spectra.len());
-                self.spectrum.received = Some(spectra);
-                self.point_at_index(pointed);
-                // For the benchmark: which job is on screen, and the worker's time for it.
-                let canvas = &self.spectrum.canvas;
-                canvas.set_attribute("data-job", &format!("{}", self.spectrum.channel.job()))?;
-                let ms = field("ms")?.as_f64().unwrap_or(0.0);
-                canvas.set_attribute("data-ms", &format!("{ms:.2}"))?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        let Some(Answer::Spectra { spectra, ms, .. }) = self.spectrum.channel.receive(data)? else {
+            return Ok(false);
+        };
+        let rank = self.spectrum.requested.as_ref().map_or(0, |state| state.r);
+        self.spectrum
+            .caption
+            .set_text_content(Some(&spectra.caption(rank)));
+        self.spectrum
+            .canvas
+            .set_attribute("aria-label", &spectra.description())?;
+        let pointed = self.spectrum.pointed.filter(|&idx| idx < spectra.len());
+        self.spectrum.received = Some(spectra);
+        self.point_at_index(pointed);
+        // For the benchmark: which job is on screen, and the worker's time for it.
+        let canvas = &self.spectrum.canvas;
+        canvas.set_attribute("data-job", &format!("{}", self.spectrum.channel.job()))?;
+        canvas.set_attribute("data-ms", &format!("{ms:.2}"))?;
+        Ok(true)
     }
 
     /// Stops the spectrum worker, for a page that goes away.

@@ -9,18 +9,18 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Float64Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent};
 
 use super::channel::{Channel, Handlers};
 use super::dom::{by_id, show_error, typed_by_id};
 use super::paint::{paint_chart, Heatmap};
-use super::worker::{request, Want};
 use super::{App, SectionId};
 use crate::figures::intrinsic::{
-    approximation_lines, residual_label, spectrum_description, MatrixSpec, SpectrumSummary,
+    approximation_lines, residual_label, spectrum_description, Approximation, MatrixSpec,
+    SpectrumSummary,
 };
+use crate::figures::work::{Answer, Request};
 use crate::format::signed;
 use crate::render::charts::{energy_chart, spectrum_chart, Theme};
 use crate::state::{format_float, IntrinsicState};
@@ -176,8 +176,7 @@ impl IntrinsicView {
             let matrix_changed = self.posted.map(|(s, _)| s) != Some(spec);
             let rank = state.approx_rank as usize;
             if matrix_changed {
-                self.spectra
-                    .send(|job| (request(job, Want::Spectrum, spec, 0), Array::new()))?;
+                self.spectra.send(|job| Request::Spectrum { job, spec })?;
                 // A full SVD of another matrix is stale: stop it, so that it neither delays the new
                 // answer nor takes a core from the spectrum. The approximation is asked for once
                 // the spectrum has arrived, for the same reason.
@@ -191,7 +190,7 @@ impl IntrinsicView {
                 next.1 = rank;
             } else {
                 self.approximations
-                    .send(|job| (request(job, Want::Approximation, spec, rank), Array::new()))?;
+                    .send(|job| Request::Approximation { job, spec, rank })?;
             }
             self.posted = Some(wanted);
             if matrix_changed {
@@ -267,35 +266,20 @@ impl IntrinsicView {
         data: &JsValue,
         state: &IntrinsicState,
     ) -> Result<(), JsValue> {
-        let field = |key: &str| Reflect::get(data, &JsValue::from_str(key));
-        let kind = field("kind")?.as_string().unwrap_or_default();
         let channel = match role {
             Role::Spectra => &mut self.spectra,
             Role::Approximations => &mut self.approximations,
         };
-        if kind == "ready" {
-            return channel.on_ready();
-        }
-        if kind == "error" {
-            let message = field("message")?.as_string().unwrap_or_default();
-            show_error(&format!("The background worker failed: {message}."));
-            return Ok(());
-        }
-        if !channel.answers_latest(field("job")?.as_f64()) {
-            return Ok(());
-        }
-        let ms = field("ms")?.as_f64().unwrap_or(0.0);
-        match kind.as_str() {
-            "spectrum" => {
+        match channel.receive(data)? {
+            Some(Answer::Spectrum {
+                sigma, ms, svd_ms, ..
+            }) => {
                 if let Some((spec, rank)) = self.next_approximation.take() {
-                    self.approximations.send(|job| {
-                        (request(job, Want::Approximation, spec, rank), Array::new())
-                    })?;
+                    self.approximations
+                        .send(|job| Request::Approximation { job, spec, rank })?;
                 }
-                let sigma: Float64Array = field("sigma")?.dyn_into()?;
-                self.answers.sigma = Some(sigma.to_vec());
+                self.answers.sigma = Some(sigma);
                 self.answers.spectrum_ms = ms;
-                let svd_ms = field("svdMs")?.as_f64().unwrap_or(ms);
                 self.status.set_attribute("data-ms", &format!("{ms:.1}"))?;
                 self.status
                     .set_attribute("data-svd-ms", &format!("{svd_ms:.1}"))?;
@@ -306,9 +290,11 @@ impl IntrinsicView {
                 );
                 self.draw_spectrum(state)
             }
-            "approximation" => {
+            Some(Answer::Approximation {
+                approximation, ms, ..
+            }) => {
                 self.answers.approximation_ms = ms;
-                self.draw_approximation(data, state)
+                self.draw_approximation(&approximation, state)
             }
             _ => Ok(()),
         }
@@ -316,22 +302,14 @@ impl IntrinsicView {
 
     fn draw_approximation(
         &mut self,
-        data: &JsValue,
+        approximation: &Approximation,
         state: &IntrinsicState,
     ) -> Result<(), JsValue> {
-        let field = |key: &str| Reflect::get(data, &JsValue::from_str(key));
-        let number = |key: &str| -> Result<f64, JsValue> {
-            field(key)?
-                .as_f64()
-                .ok_or_else(|| JsValue::from_str(&format!("the worker's answer has no {key}")))
-        };
-        let n = number("n")? as usize;
-        let rank = number("rank")? as usize;
+        let Approximation { n, rank, .. } = *approximation;
         let side = ((self.widths.2 - 80.0) / 3.0).clamp(96.0, HEATMAP_MAX);
         let cell = side / n as f64;
-        for (heatmap, key) in self.heatmaps.iter().zip(["delta", "approx", "residual"]) {
-            let pixels: Uint8Array = field(key)?.dyn_into()?;
-            heatmap.paint(&pixels.to_vec(), n, n, cell)?;
+        for (heatmap, pixels) in self.heatmaps.iter().zip(&approximation.pixels) {
+            heatmap.paint(pixels, n, n, cell)?;
         }
         for (heatmap, what) in
             self.heatmaps
@@ -343,9 +321,6 @@ impl IntrinsicView {
                 &format!("Heatmap of {what}, {n}×{n}, rank {rank}: blue positive, red negative"),
             )?;
         }
-        let relative = number("relativeError")?;
-        let tail = number("tailError")?;
-        let (half, residual_half) = (number("halfRange")?, number("residualHalfRange")?);
         self.heatmaps[0]
             .label
             .set_text_content(Some(&format!("ΔW · {n}×{n}")));
@@ -354,8 +329,14 @@ impl IntrinsicView {
             .set_text_content(Some(&format!("Best rank-{rank} approximation")));
         self.heatmaps[2]
             .label
-            .set_text_content(Some(&residual_label(residual_half)));
-        let lines = approximation_lines(n, rank, state.true_rank as usize, relative, tail);
+            .set_text_content(Some(&residual_label(approximation.residual_half_range)));
+        let lines = approximation_lines(
+            n,
+            rank,
+            state.true_rank as usize,
+            approximation.relative_error,
+            approximation.tail_error,
+        );
         for (element, line) in self.approx_results.iter().zip(lines) {
             element.set_text_content(Some(&line));
         }
@@ -363,7 +344,7 @@ impl IntrinsicView {
             "ΔW and its approximation share one colour scale, ±{} (three times the entries' root mean \
              square); the residual has its own, so that its structure shows however small it is. The \
              worker answered in {:.0} ms: a full SVD the first time for each matrix, then one product per rank.",
-            signed(half, 2),
+            signed(approximation.half_range, 2),
             self.answers.approximation_ms
         )));
         self.approx_status

@@ -14,7 +14,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement, ResizeObserver, Window};
 
-use super::dom::{window, Debouncer};
+use super::dom::{typed_by_id, window, Debouncer};
 use crate::figures::FigureId;
 use crate::permalink::{parse, to_query, Parsed};
 use crate::state::PageState;
@@ -30,10 +30,7 @@ pub fn read() -> Result<Parsed, JsValue> {
 
 /// Shows `notices` (text from the link, so written as text, never as markup) above the page.
 pub fn show_notices(doc: &Document, notices: &[String]) {
-    let Some(notice) = doc
-        .get_element_by_id("url-notice")
-        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-    else {
+    let Ok(notice) = typed_by_id::<HtmlElement>(doc, "url-notice") else {
         return;
     };
     if notices.is_empty() {

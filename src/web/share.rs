@@ -9,12 +9,13 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlCanvasElement, HtmlElement, HtmlTextAreaElement};
 
-use super::dom::{document, listen, window};
+use super::dom::{document, elements, listen, window};
 use super::paint::context;
 use super::permalink::address;
 use super::App;
 use crate::export::{downloads, peft_config, CSV_FIGURES};
 use crate::figures::{FigureId, Received};
+use crate::permalink::iframe_snippet;
 
 /// Extra height given to an iframe beyond the figure's own, for the page's margins, in CSS pixels.
 const IFRAME_MARGIN: i32 = 48;
@@ -189,12 +190,7 @@ impl Share {
                 let height = self.figure.offset_height() + IFRAME_MARGIN;
                 (
                     "Iframe code for a course page (the figure alone, with its current settings)",
-                    format!(
-                        "<iframe src=\"{}\" title=\"LoRA Explorer: {}\" width=\"100%\" height=\"{height}\" \
-                         style=\"border: 0;\" loading=\"lazy\"></iframe>",
-                        escape_attribute(&src),
-                        escape_attribute(&self.title)
-                    ),
+                    iframe_snippet(&src, &self.title, height),
                 )
             }
         };
@@ -311,13 +307,7 @@ fn figure_png(figure: &HtmlElement) -> Result<String, JsValue> {
     };
     let items = figure.query_selector_all("canvas, .heatmap-label, .operator, .colour-bar-end")?;
     let mut drawn: Vec<(HtmlElement, web_sys::DomRect)> = Vec::new();
-    for idx in 0..items.length() {
-        let Some(item) = items
-            .get(idx)
-            .and_then(|n| n.dyn_into::<HtmlElement>().ok())
-        else {
-            continue;
-        };
+    for item in elements::<HtmlElement>(&items) {
         let rect = item.get_bounding_client_rect();
         if rect.width() > 0.0 && rect.height() > 0.0 {
             drawn.push((item, rect));
@@ -379,12 +369,4 @@ fn figure_png(figure: &HtmlElement) -> Result<String, JsValue> {
         }
     }
     out.to_data_url()
-}
-
-/// Escapes text for an HTML attribute value in double quotes.
-fn escape_attribute(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

@@ -20,3 +20,4 @@ mod registry;
 mod state;
 mod svd;
 mod tables;
+mod work;

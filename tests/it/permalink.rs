@@ -1,7 +1,7 @@
 //! The page's state in its URL: round trips, garbage, notices.
 
 use lora_explorer::figures::FigureId;
-use lora_explorer::permalink::{parse, to_query};
+use lora_explorer::permalink::{iframe_snippet, parse, to_query};
 use lora_explorer::state::{
     parse_decimal, ComparisonState, PageState, ThemeChoice, COUNTING_NAMES,
 };
@@ -321,4 +321,19 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_iframe_snippet_escapes_its_attribute_values() {
+    let snippet = iframe_snippet(
+        "https://example.org/?v=1&embed=factorisation",
+        "Figure 3 \"B <times> A\"",
+        412,
+    );
+    assert_eq!(
+        snippet,
+        "<iframe src=\"https://example.org/?v=1&amp;embed=factorisation\" \
+         title=\"LoRA Explorer: Figure 3 &quot;B &lt;times&gt; A&quot;\" width=\"100%\" \
+         height=\"412\" style=\"border: 0;\" loading=\"lazy\"></iframe>"
+    );
 }

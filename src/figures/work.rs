@@ -1,0 +1,206 @@
+//! What the page and its Web Workers say to each other: one [`Request`] type for the page's
+//! messages and one [`Answer`] type for the workers', shared by both sides.
+//!
+//! A message travels as bytes in postcard's compact binary form (see [`Message`]), which the
+//! browser layer hands over in a transferred `Uint8Array`: numbers go as 8 little-endian bytes, and
+//! the approximation's heatmaps as plain byte strings, so a 512×512 answer costs one copy a side.
+//! The job number grows with every request of a page's connection; a worker answers only the
+//! latest request it has read, and the page uses only the answer to its latest job.
+
+use nalgebra::DMatrix;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::factorisation::{Spectra, SpectraInput, SpectraWorkbench};
+use super::intrinsic::{Approximation, MatrixSpec, Workbench};
+
+/// What the page asks a worker for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// The intrinsic-rank section's singular values of the matrix `spec` describes (fast).
+    Spectrum {
+        /// The request's job number.
+        job: u32,
+        /// The matrix.
+        spec: MatrixSpec,
+    },
+    /// The best rank-`rank` approximation of that matrix (a full SVD the first time for a matrix).
+    Approximation {
+        /// The request's job number.
+        job: u32,
+        /// The matrix.
+        spec: MatrixSpec,
+        /// The rank kept.
+        rank: usize,
+    },
+    /// Figure 3's singular values of the matrices the page has drawn.
+    Spectra {
+        /// The request's job number.
+        job: u32,
+        /// The matrices.
+        input: SpectraInput,
+    },
+}
+
+/// What a worker sends the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Answer {
+    /// The worker listens: requests posted before this were lost, so the page sends them now.
+    Ready,
+    /// The worker could not do its work, said in a sentence fragment.
+    Failed {
+        /// What went wrong.
+        message: String,
+    },
+    /// The singular values a [`Request::Spectrum`] asked for, descending.
+    Spectrum {
+        /// The request's job number.
+        job: u32,
+        /// The singular values.
+        sigma: Vec<f64>,
+        /// Milliseconds the worker took, drawing the matrix included.
+        ms: f64,
+        /// Milliseconds the singular values alone took.
+        svd_ms: f64,
+    },
+    /// The approximation a [`Request::Approximation`] asked for.
+    Approximation {
+        /// The request's job number.
+        job: u32,
+        /// The heatmaps and the errors.
+        approximation: Approximation,
+        /// Milliseconds the worker took.
+        ms: f64,
+    },
+    /// The spectra a [`Request::Spectra`] asked for.
+    Spectra {
+        /// The request's job number.
+        job: u32,
+        /// The singular values.
+        spectra: Spectra,
+        /// Milliseconds the worker took.
+        ms: f64,
+    },
+}
+
+impl Answer {
+    /// The job this answers, if it answers one.
+    pub fn job(&self) -> Option<u32> {
+        match self {
+            Self::Ready | Self::Failed { .. } => None,
+            Self::Spectrum { job, .. }
+            | Self::Approximation { job, .. }
+            | Self::Spectra { job, .. } => Some(*job),
+        }
+    }
+}
+
+/// A message between the page and a worker, written to and read from postcard's bytes.
+pub trait Message: Serialize + DeserializeOwned {
+    /// The message as bytes.
+    fn to_bytes(&self) -> Result<Vec<u8>, postcard::Error> {
+        postcard::to_allocvec(self)
+    }
+
+    /// The message `bytes` hold; an error if they hold no such message.
+    fn from_bytes(bytes: &[u8]) -> Result<Self, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+}
+
+impl Message for Request {}
+impl Message for Answer {}
+
+/// What a worker keeps between requests: the last matrix of each kind and its decomposition.
+#[derive(Debug, Default)]
+pub struct Workbenches {
+    intrinsic: Workbench,
+    spectra: SpectraWorkbench,
+}
+
+impl Workbenches {
+    /// Answers `request`, timed by `clock` (in milliseconds).
+    pub fn answer(&mut self, request: Request, clock: impl Fn() -> f64) -> Answer {
+        let started = clock();
+        match request {
+            Request::Spectrum { job, spec } => {
+                self.intrinsic.load(spec);
+                let loaded = clock();
+                let sigma = self.intrinsic.spectrum(spec).to_vec();
+                let finished = clock();
+                Answer::Spectrum {
+                    job,
+                    sigma,
+                    ms: finished - started,
+                    svd_ms: finished - loaded,
+                }
+            }
+            Request::Approximation { job, spec, rank } => Answer::Approximation {
+                job,
+                approximation: self.intrinsic.approximation(spec, rank),
+                ms: clock() - started,
+            },
+            Request::Spectra { job, input } => Answer::Spectra {
+                job,
+                spectra: self.spectra.spectra(input),
+                ms: clock() - started,
+            },
+        }
+    }
+}
+
+/// Figure 3's matrices as they travel: W₀ (d×k), B (d×r), A (r×k) and the merged weight (d×k),
+/// each column-major, and α/r.
+#[derive(Serialize, Deserialize)]
+struct SpectraWire<W> {
+    d: usize,
+    k: usize,
+    r: usize,
+    scale: f64,
+    w0: W,
+    b: W,
+    a: W,
+    merged: W,
+}
+
+impl Serialize for SpectraInput {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (d, k) = self.w0.shape();
+        SpectraWire {
+            d,
+            k,
+            r: self.b.ncols(),
+            scale: self.scale,
+            w0: self.w0.as_slice(),
+            b: self.b.as_slice(),
+            a: self.a.as_slice(),
+            merged: self.merged.as_slice(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SpectraInput {
+    /// Reads the matrices, each checked against the shape the message states, so that a request
+    /// that reads is one the worker can compute.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = SpectraWire::<Vec<f64>>::deserialize(deserializer)?;
+        let matrix = |entries: Vec<f64>, rows: usize, cols: usize| {
+            if rows.checked_mul(cols) == Some(entries.len()) {
+                Ok(DMatrix::from_vec(rows, cols, entries))
+            } else {
+                Err(D::Error::custom(
+                    "a matrix whose entries do not fit its shape",
+                ))
+            }
+        };
+        let (d, k, r) = (wire.d, wire.k, wire.r);
+        Ok(Self {
+            w0: matrix(wire.w0, d, k)?,
+            b: matrix(wire.b, d, r)?,
+            a: matrix(wire.a, r, k)?,
+            merged: matrix(wire.merged, d, k)?,
+            scale: wire.scale,
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! The worker protocol: every request and answer reads back as it was written, a request whose
+//! matrices do not fit their shapes does not read, and a worker's answers are what the core computes.
+
+use lora_explorer::figures::factorisation::{matrices, Spectra, SpectraInput};
+use lora_explorer::figures::intrinsic::{MatrixSpec, Workbench};
+use lora_explorer::figures::work::{Answer, Message, Request, Workbenches};
+use lora_explorer::state::{FactorisationState, IntrinsicState};
+use nalgebra::DMatrix;
+
+fn spec() -> MatrixSpec {
+    MatrixSpec::of(&IntrinsicState {
+        n: 32,
+        ..IntrinsicState::default()
+    })
+}
+
+fn input() -> SpectraInput {
+    SpectraInput::of(&matrices(&FactorisationState::default()))
+}
+
+/// `message` written and read back.
+fn round_trip<M: Message>(message: &M) -> Option<M> {
+    M::from_bytes(&message.to_bytes().ok()?).ok()
+}
+
+#[test]
+fn every_request_reads_back_as_it_was_written() {
+    let requests = [
+        Request::Spectrum {
+            job: 1,
+            spec: spec(),
+        },
+        Request::Approximation {
+            job: u32::MAX,
+            spec: spec(),
+            rank: 3,
+        },
+        Request::Spectra {
+            job: 7,
+            input: input(),
+        },
+    ];
+    for request in requests {
+        assert_eq!(round_trip(&request), Some(request));
+    }
+}
+
+#[test]
+fn every_answer_reads_back_as_it_was_written() {
+    let mut intrinsic = Workbench::default();
+    let answers = [
+        Answer::Ready,
+        Answer::Failed {
+            message: "the worker stopped: σ₁ ≠ ∞".to_string(),
+        },
+        Answer::Spectrum {
+            job: 2,
+            sigma: intrinsic.spectrum(spec()).to_vec(),
+            ms: 1.25,
+            svd_ms: 0.5,
+        },
+        Answer::Approximation {
+            job: 3,
+            approximation: intrinsic.approximation(spec(), 4),
+            ms: 12.0,
+        },
+        Answer::Spectra {
+            job: 4,
+            spectra: Spectra::at(&FactorisationState::default()),
+            ms: 0.75,
+        },
+    ];
+    for answer in answers {
+        assert_eq!(round_trip(&answer), Some(answer));
+    }
+}
+
+#[test]
+fn only_answers_to_requests_carry_a_job() {
+    assert_eq!(Answer::Ready.job(), None);
+    let failed = Answer::Failed {
+        message: String::new(),
+    };
+    assert_eq!(failed.job(), None);
+    let spectra = Answer::Spectra {
+        job: 9,
+        spectra: Spectra::default(),
+        ms: 0.0,
+    };
+    assert_eq!(spectra.job(), Some(9));
+}
+
+#[test]
+fn a_request_whose_matrices_do_not_fit_their_shapes_does_not_read() {
+    let mut input = input();
+    // B loses a row: its entries no longer fill d×r.
+    let (d, r) = input.b.shape();
+    input.b = DMatrix::from_element(d - 1, r, 0.5);
+    let bytes = Request::Spectra { job: 1, input }
+        .to_bytes()
+        .expect("any request can be written");
+    assert!(Request::from_bytes(&bytes).is_err());
+}
+
+#[test]
+fn bytes_that_are_not_a_whole_message_do_not_read() {
+    let bytes = Request::Spectra {
+        job: 1,
+        input: input(),
+    }
+    .to_bytes()
+    .expect("any request can be written");
+    assert!(Request::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+    assert!(Answer::from_bytes(&[200]).is_err());
+    assert!(Answer::from_bytes(&[]).is_err());
+}
+
+#[test]
+fn heatmaps_travel_as_bytes_not_one_number_at_a_time() {
+    let approximation = Workbench::default().approximation(spec(), 2);
+    let pixels: usize = approximation.pixels.iter().map(|p| p.len()).sum();
+    let bytes = Answer::Approximation {
+        job: 1,
+        approximation,
+        ms: 0.0,
+    }
+    .to_bytes()
+    .expect("any answer can be written");
+    // Three lengths, five numbers and a few tags beside the pixels themselves.
+    assert!(bytes.len() < pixels + 64, "{} bytes", bytes.len());
+}
+
+#[test]
+fn a_worker_answers_with_what_the_core_computes() {
+    let mut worker = Workbenches::default();
+    let mut reference = Workbench::default();
+    let clock = || 5.0;
+    match worker.answer(
+        Request::Spectrum {
+            job: 1,
+            spec: spec(),
+        },
+        clock,
+    ) {
+        Answer::Spectrum { job, sigma, ms, .. } => {
+            assert_eq!(job, 1);
+            assert_eq!(sigma, reference.spectrum(spec()));
+            assert_eq!(ms, 0.0);
+        }
+        other => panic!("a spectrum request answered {other:?}"),
+    }
+    let request = Request::Approximation {
+        job: 2,
+        spec: spec(),
+        rank: 5,
+    };
+    match worker.answer(request, clock) {
+        Answer::Approximation { approximation, .. } => {
+            assert_eq!(approximation, reference.approximation(spec(), 5));
+        }
+        other => panic!("an approximation request answered {other:?}"),
+    }
+    let request = Request::Spectra {
+        job: 3,
+        input: input(),
+    };
+    match worker.answer(request, clock) {
+        Answer::Spectra { job, spectra, .. } => {
+            assert_eq!(job, 3);
+            assert_eq!(spectra, Spectra::at(&FactorisationState::default()));
+        }
+        other => panic!("a spectra request answered {other:?}"),
+    }
+}
