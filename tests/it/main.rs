@@ -13,6 +13,7 @@ mod maths;
 mod memory;
 mod page;
 mod permalink;
+mod qlora;
 mod rank;
 mod state;
 mod svd;
