@@ -639,3 +639,31 @@ pub fn residual_norms(sigma: &[f64]) -> Vec<f64> {
     norms.reverse();
     norms
 }
+
+/// The share of ‖E‖_F² held by the largest `fraction` of the singular values of a large square
+/// matrix of independent noise, from the Marchenko–Pastur law (ratio 1).
+///
+/// With σ²/mean = 4·sin²θ, the law's density becomes (4/π)·cos²θ dθ on [0, π/2]: the top fraction
+/// q lies above the θ* with 1 − (2θ* + sin 2θ*)/π = q, and holds 1 − 2θ*/π + sin(4θ*)/(2π) of the
+/// energy. `fraction` is clamped to [0, 1]; NaN counts as 0.
+pub fn noise_energy_share(fraction: f64) -> f64 {
+    let q = if fraction.is_nan() {
+        0.0
+    } else {
+        fraction.clamp(0.0, 1.0)
+    };
+    let above = |theta: f64| 1.0 - (2.0 * theta + (2.0 * theta).sin()) / std::f64::consts::PI;
+    let (mut lo, mut hi) = (0.0, std::f64::consts::FRAC_PI_2);
+    // Sixty halvings pin θ* to f64's precision.
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if above(mid) > q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let theta = 0.5 * (lo + hi);
+    let pi = std::f64::consts::PI;
+    (1.0 - 2.0 * theta / pi + (4.0 * theta).sin() / (2.0 * pi)).clamp(0.0, 1.0)
+}

@@ -352,3 +352,175 @@ fn llama_counts_and_training_memory() {
     assert_eq!(lora16.adapter, qlora.adapter);
     assert!(lora16.base > 3 * qlora.base);
 }
+
+mod figures {
+    use lora_explorer::figures::qlora::{
+        BlockSizeSeries, CodesFigure, DoubleQuantFigure, LoftqFigure, MemoryFigure, QloraParams,
+        QuantFigure, QuantMatrix, HISTOGRAM_BINS,
+    };
+    use lora_explorer::format::significant;
+    use lora_explorer::math::quant::memory::QuantSettings;
+    use lora_explorer::math::quant::{noise_energy_share, Code, Distribution};
+    use lora_explorer::math::rng::Stream;
+    use lora_explorer::math::svd::singular_values;
+    use nalgebra::DMatrix;
+
+    /// A small matrix, so that the tests stay quick.
+    fn small(distribution: Distribution) -> QloraParams {
+        QloraParams {
+            size: 64,
+            distribution,
+            ..QloraParams::default()
+        }
+    }
+
+    #[test]
+    fn controls_are_clamped_with_a_notice() {
+        let wild = QloraParams {
+            size: 5000,
+            distribution: Distribution::StudentT { nu: f64::NAN },
+            block_size: 100,
+            block: 1 << 40,
+            rank: 0,
+            ..QloraParams::default()
+        };
+        let (p, notices) = wild.clamped();
+        assert_eq!((p.size, p.block_size, p.rank), (1024, 128, 1));
+        assert_eq!(p.distribution, Distribution::StudentT { nu: 1.0 });
+        assert_eq!(p.block, 1024 * 1024 / 128 - 1);
+        assert_eq!(notices.len(), 4, "{notices:?}");
+        assert!(notices[0].contains("5000"));
+        let (same, none) = QloraParams::default().clamped();
+        assert_eq!((same, none.len()), (QloraParams::default(), 0));
+    }
+
+    #[test]
+    fn the_codes_caption_follows_the_masses() {
+        let figure = CodesFigure::new();
+        let masses = figure.masses();
+        assert_eq!(masses.len(), 15);
+        let caption = figure.caption();
+        assert!(caption.contains(&format!("{}%", significant(100.0 * masses[14], 3))));
+        assert!(
+            caption.contains("5.85%") && caption.contains("6.68%"),
+            "{caption}"
+        );
+        let density = figure.density(101);
+        assert_eq!(density.len(), 101);
+        assert!((density[50].0).abs() < 1e-12);
+        let tables = figure.tables();
+        assert_eq!(tables[0].rows.len(), 16);
+        assert_eq!(
+            tables[0].rows[1][1].parse::<f64>().unwrap(),
+            -0.6961928009986877
+        );
+        assert_eq!(figure.downloads()[0].name, "lora-explorer-nf4-levels.csv");
+    }
+
+    #[test]
+    fn the_quantised_matrix_and_its_histogram() {
+        let p = QloraParams {
+            block: 5,
+            ..small(Distribution::Outliers { k: 20.0 })
+        };
+        let figure = QuantFigure::new(&p);
+        let error = figure.matrix(QuantMatrix::Error);
+        let w = figure.matrix(QuantMatrix::Weights);
+        let d = figure.matrix(QuantMatrix::Dequantised);
+        assert!((&w - &d - &error).norm() == 0.0);
+        assert_eq!(w[(1, 2)], figure.weights[64 + 2]);
+        let (largest, bound) = figure.worst();
+        assert!(largest <= bound);
+        let caption = figure.caption();
+        assert!(caption.contains(&significant(figure.mse(), 3)), "{caption}");
+        assert!(caption.contains("64×64") && caption.contains("64 absmax constants"));
+        let h = figure.histogram();
+        assert_eq!((h.block, h.start), (5, (5, 0)));
+        assert_eq!(h.counts.len(), HISTOGRAM_BINS);
+        assert_eq!(h.counts.iter().sum::<usize>(), 64);
+        assert_eq!(h.level_counts.iter().sum::<usize>(), 64);
+        // The block's largest value sits at ±1, in an end bin.
+        assert!(h.counts[0] + h.counts[HISTOGRAM_BINS - 1] >= 1);
+        assert!(figure
+            .histogram_caption()
+            .starts_with("Block 6 (from row 6, column 1)"));
+        assert_eq!(figure.downloads().len(), 3);
+    }
+
+    #[test]
+    fn the_block_size_caption_follows_the_series() {
+        let series = BlockSizeSeries::new(&small(Distribution::Outliers { k: 20.0 }));
+        let nf4 = |b| series.mse(Code::Nf4, b).unwrap();
+        let caption = series.caption();
+        assert!(
+            caption.contains(&significant(nf4(4096) / nf4(16), 3)),
+            "{caption}"
+        );
+        assert!(caption.contains("NF4 is lowest"), "{caption}");
+        let table = series.table();
+        assert_eq!(table.header, ["block size", "NF4", "FP4", "int4"]);
+        assert_eq!(table.rows.len(), 9);
+        assert_eq!(table.rows[8][0], "4,096");
+        let csv = series.download();
+        assert_eq!(csv.text.lines().count(), 9);
+    }
+
+    #[test]
+    fn double_quantisation_prints_the_papers_numbers() {
+        let figure = DoubleQuantFigure::new(&QuantFigure::new(&small(Distribution::Normal)));
+        let [plain, double] = figure.sums();
+        assert_eq!(plain, "4 + 32/64 = 4.5 bits a parameter");
+        assert_eq!(double, "4 + 8/64 + 32/(256·64) = 4.127 bits a parameter");
+        assert!(figure.caption().contains("saves 0.373 bits"));
+        assert!(figure.worst_constant < 0.01);
+    }
+
+    #[test]
+    fn noise_share_matches_a_random_matrix() {
+        assert!(noise_energy_share(0.0) < 1e-12);
+        assert!((noise_energy_share(1.0) - 1.0).abs() < 1e-12);
+        let stream = Stream::new(4, 4);
+        let m = DMatrix::from_fn(256, 256, |i, j| stream.normal(i, j));
+        let sigma = singular_values(&m);
+        let total: f64 = sigma.iter().map(|s| s * s).sum();
+        for r in [8, 32, 128] {
+            let head: f64 = sigma[..r].iter().map(|s| s * s).sum();
+            let expected = noise_energy_share(r as f64 / 256.0);
+            assert!((head / total - expected).abs() < 0.02, "r = {r}");
+        }
+    }
+
+    #[test]
+    fn the_loftq_caption_states_what_the_adapter_absorbs() {
+        let q = QuantFigure::new(&small(Distribution::Normal));
+        let figure = LoftqFigure::new(&q, 8);
+        assert_eq!(figure.residuals.len(), 65);
+        let caption = figure.caption();
+        let share = format!("{}%", significant(100.0 * figure.absorbed(8), 3));
+        assert!(caption.contains(&format!("cancels {share}")), "{caption}");
+        assert!(caption.contains("noise-like"), "{caption}");
+        let structured = LoftqFigure::from_sigma(vec![10.0, 0.1, 0.1, 0.1], 1);
+        assert!(structured.caption().contains("more structure than noise"));
+        assert_eq!(figure.table().rows.len(), 65);
+        assert_eq!(figure.download().text.lines().count(), 65);
+        let empty = LoftqFigure::from_sigma(Vec::new(), 3);
+        assert!(!empty.caption().contains("NaN"));
+    }
+
+    #[test]
+    fn the_memory_caption_compares_65b_with_48_gb() {
+        let figure = MemoryFigure {
+            rank: 64,
+            quant: QuantSettings::QLORA,
+        };
+        let caption = figure.caption();
+        assert!(
+            caption.contains("LLaMA 65B with QLoRA: 44.1 GB"),
+            "{caption}"
+        );
+        assert!(caption.contains("783 GB") && caption.contains("Activations are excluded"));
+        let table = figure.table();
+        assert_eq!(table.rows.len(), 4);
+        assert_eq!(table.rows[3][3], "783 GB");
+    }
+}
