@@ -7,6 +7,7 @@ pub mod factorisation;
 pub mod intrinsic;
 pub mod maths;
 pub mod printed;
+pub mod qlora;
 pub mod rank;
 pub mod tables;
 pub mod work;

@@ -15,6 +15,7 @@ mod maths;
 mod memory;
 mod page;
 mod permalink;
+mod qlora;
 mod rank;
 mod registry;
 mod state;
