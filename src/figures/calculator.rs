@@ -6,7 +6,7 @@
 use crate::format::{bytes, count_sig, thousands};
 use crate::math::models::{
     nf4_double_quant_bits, nf4_double_quant_bytes, peft_matches, Architecture, Linear, ModelDtype,
-    Published,
+    Published, MAX_WIDTH,
 };
 use crate::state::format_float;
 
@@ -152,8 +152,12 @@ fn adapts(targets: &Targets, linear: &Linear) -> bool {
 /// What the calculator shows for `arch` under `choices`, or the shape's problems.
 pub fn calculate(arch: &Architecture, choices: &Choices) -> Result<Calculation, Vec<String>> {
     let mut problems = arch.problems();
-    if choices.r == 0 || choices.rank_pattern.iter().any(|&(_, r)| r == 0) {
-        problems.push("Every rank must be at least 1.".to_string());
+    let mut ranks = std::iter::once(choices.r).chain(choices.rank_pattern.iter().map(|&(_, r)| r));
+    if ranks.any(|r| r == 0 || r > MAX_WIDTH) {
+        problems.push(format!(
+            "Every rank must be from 1 to {}.",
+            thousands(MAX_WIDTH)
+        ));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -458,8 +462,8 @@ pub struct PaperRow {
     pub table: &'static str,
     /// The model, as the table names it.
     pub model: &'static str,
-    /// The calculator's preset of that model, by index in [`crate::math::models::PRESETS`], if it has one.
-    pub preset: Option<usize>,
+    /// The name of the calculator's preset of that model, if it has one.
+    pub preset: Option<&'static str>,
     /// The `target_modules` that adapt the row's matrices on the preset.
     pub targets: &'static [&'static str],
     /// d_model.
@@ -483,7 +487,7 @@ pub const PAPER_ROWS: [PaperRow; 8] = [
     PaperRow {
         table: "Table 2",
         model: "RoBERTa base",
-        preset: Some(2),
+        preset: Some("RoBERTa-base"),
         targets: &["query", "value"],
         d_model: 768,
         layers: 12,
@@ -496,7 +500,7 @@ pub const PAPER_ROWS: [PaperRow; 8] = [
     PaperRow {
         table: "Table 2",
         model: "RoBERTa large",
-        preset: Some(3),
+        preset: Some("RoBERTa-large"),
         targets: &["query", "value"],
         d_model: 1024,
         layers: 24,
@@ -522,7 +526,7 @@ pub const PAPER_ROWS: [PaperRow; 8] = [
     PaperRow {
         table: "Table 3",
         model: "GPT-2 M",
-        preset: Some(5),
+        preset: Some("GPT-2 Medium (355M)"),
         targets: &["c_attn"],
         d_model: 1024,
         layers: 24,
@@ -537,7 +541,7 @@ pub const PAPER_ROWS: [PaperRow; 8] = [
     PaperRow {
         table: "Table 3",
         model: "GPT-2 L",
-        preset: Some(6),
+        preset: Some("GPT-2 Large (774M)"),
         targets: &["c_attn"],
         d_model: 1280,
         layers: 36,
@@ -551,7 +555,7 @@ pub const PAPER_ROWS: [PaperRow; 8] = [
     PaperRow {
         table: "Table 4",
         model: "GPT-3 (LoRA)",
-        preset: Some(8),
+        preset: Some("GPT-3 (175B)"),
         targets: &["q_proj", "v_proj"],
         d_model: 12_288,
         layers: 96,
@@ -564,7 +568,7 @@ pub const PAPER_ROWS: [PaperRow; 8] = [
     PaperRow {
         table: "Table 4",
         model: "GPT-3 (LoRA)",
-        preset: Some(8),
+        preset: Some("GPT-3 (175B)"),
         targets: &["q_proj", "v_proj"],
         d_model: 12_288,
         layers: 96,
@@ -577,7 +581,7 @@ pub const PAPER_ROWS: [PaperRow; 8] = [
     PaperRow {
         table: "Table 5",
         model: "GPT-3, every column",
-        preset: Some(8),
+        preset: Some("GPT-3 (175B)"),
         targets: &["q_proj"],
         d_model: 12_288,
         layers: 96,

@@ -124,6 +124,15 @@ pub fn peft_matches(target: &str, path: &str) -> bool {
             .is_some_and(|head| head.ends_with('.'))
 }
 
+/// The largest width, head count or MLP width a shape may have: 2²⁰.
+pub const MAX_WIDTH: u64 = 1 << 20;
+
+/// The most layers a shape may have.
+pub const MAX_LAYERS: u64 = 1024;
+
+/// The largest vocabulary, or number of positions or token types, a shape may have: 2²⁴.
+pub const MAX_VOCAB: u64 = 1 << 24;
+
 /// A model's size as published, to check the count against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Published {
@@ -201,20 +210,26 @@ impl Architecture {
         self.hidden / self.heads.max(1)
     }
 
-    /// The shape's problems, each a sentence; empty when it describes a model.
+    /// The shape's problems, each a sentence; empty when it describes a model. The bounds keep
+    /// every count well inside a `u64`.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let positive = [
-            ("The width", self.hidden),
-            ("The number of layers", self.layers),
-            ("The number of heads", self.heads),
-            ("The number of key/value heads", self.kv_heads),
-            ("The MLP's width", self.intermediate),
-            ("The vocabulary", self.vocab),
+        let bounded = [
+            ("The width", self.hidden, 1, MAX_WIDTH),
+            ("The number of layers", self.layers, 1, MAX_LAYERS),
+            ("The number of heads", self.heads, 1, MAX_WIDTH),
+            ("The number of key/value heads", self.kv_heads, 1, MAX_WIDTH),
+            ("The MLP's width", self.intermediate, 1, MAX_WIDTH),
+            ("The vocabulary", self.vocab, 1, MAX_VOCAB),
+            ("The number of positions", self.positions, 0, MAX_VOCAB),
+            ("The number of token types", self.token_types, 0, MAX_VOCAB),
         ];
-        for (what, value) in positive {
-            if value == 0 {
-                out.push(format!("{what} must be at least 1."));
+        for (what, value, min, max) in bounded {
+            if value < min || value > max {
+                out.push(format!(
+                    "{what} must be from {min} to {}.",
+                    crate::format::thousands(max)
+                ));
             }
         }
         if self.heads > 0 && !self.hidden.is_multiple_of(self.heads) {

@@ -194,7 +194,7 @@ fn rank_pattern_dora_and_rslora() {
     c.rank_pattern.push(("nothing".to_string(), 0));
     assert_eq!(
         calculate(arch, &c).unwrap_err(),
-        ["Every rank must be at least 1."]
+        ["Every rank must be from 1 to 1,048,576."]
     );
 }
 
@@ -214,8 +214,8 @@ fn the_lora_papers_rows_follow_its_formula_except_three() {
     );
     // Where the calculator has the model, PEFT's count on the preset is the formula's.
     for check in &checks {
-        if let Some(idx) = check.row.preset {
-            let calc = calculate(&PRESETS[idx], &paper_choices(&check.row)).unwrap();
+        if let Some(name) = check.row.preset {
+            let calc = calculate(preset(name), &paper_choices(&check.row)).unwrap();
             assert_eq!(calc.trainable, check.computed, "{}", check.row.model);
         }
     }
@@ -351,4 +351,15 @@ fn a_custom_shape_is_checked_and_counted() {
     assert_eq!(calc.published_check, None);
     assert!(calc.published_agrees);
     assert_eq!(Layout::ALL.len(), 4);
+    // Shapes too large to count are refused, not overflowed.
+    arch.hidden = 1 << 40;
+    arch.layers = 0;
+    assert_eq!(
+        calculate(&arch, &choices(Targets::AllLinear, u64::MAX)).unwrap_err(),
+        [
+            "The width must be from 1 to 1,048,576.",
+            "The number of layers must be from 1 to 1,024.",
+            "Every rank must be from 1 to 1,048,576."
+        ]
+    );
 }
