@@ -1,6 +1,7 @@
 //! What each figure shows, computed from the page state: matrices, colour scales, counts, captions and
 //! the reports shown when a reader points at a cell. No drawing happens here, only content.
 
+pub mod calculator;
 pub mod comparison;
 pub mod cost;
 pub mod factorisation;

@@ -6,6 +6,7 @@
 pub mod intrinsic;
 pub mod lora;
 pub mod memory;
+pub mod models;
 pub mod quant;
 pub mod rng;
 pub mod svd;

@@ -1,6 +1,7 @@
 //! Native tests of the core: one binary, one module per room.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod calculator;
 mod chapters;
 mod charts;
 mod colormap;

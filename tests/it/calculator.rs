@@ -1,0 +1,365 @@
+//! Chapter 4's calculator: real models counted from their architecture, PEFT's counts, the LoRA
+//! paper's printed rows, memory and the `LoraConfig`.
+
+use lora_explorer::figures::calculator::{
+    calculate, paper_checks, paper_choices, scale, Batch, Choices, Targets,
+};
+use lora_explorer::math::models::{
+    nf4_double_quant_bits, nf4_double_quant_bytes, peft_matches, Architecture, Layout, ModelDtype,
+    Published, PRESETS,
+};
+
+fn preset(name: &str) -> &'static Architecture {
+    match PRESETS.iter().find(|a| a.name == name) {
+        Some(arch) => arch,
+        None => panic!("no preset named {name}"),
+    }
+}
+
+fn names(targets: &[&str]) -> Targets {
+    Targets::Names(targets.iter().map(|t| t.to_string()).collect())
+}
+
+fn choices(targets: Targets, r: u64) -> Choices {
+    Choices {
+        targets,
+        r,
+        alpha: 2.0 * r as f64,
+        rank_pattern: Vec::new(),
+        use_rslora: false,
+        use_dora: false,
+        dtype: ModelDtype::Bf16,
+        batch: None,
+    }
+}
+
+#[test]
+fn every_preset_counts_to_its_published_size() {
+    for arch in &PRESETS {
+        assert!(arch.problems().is_empty(), "{}", arch.name);
+        let count = arch.total_params();
+        match arch.published.unwrap() {
+            Published::Exact(n) => assert_eq!(count, n, "{}", arch.name),
+            Published::Rounded(n) => {
+                assert_eq!(n, 175_000_000_000);
+                // GPT-3's 12·L·d² + embeddings: 174.6 billion, "175B" to three figures.
+                assert_eq!(count, 174_604_259_328);
+            }
+        }
+        let calc = calculate(arch, &choices(Targets::AllLinear, 8)).unwrap();
+        assert!(calc.published_agrees, "{}", arch.name);
+        assert_eq!(calc.base, count);
+    }
+    // The sizes the brief names, spelled out against the presets' data.
+    for (name, size) in [
+        ("BERT-base", 109_482_240),
+        ("GPT-2 (124M)", 124_439_808),
+        ("LLaMA-2 7B", 6_738_415_616),
+        ("Mistral-7B", 7_241_732_096),
+        ("Llama-3-8B", 8_030_261_248),
+    ] {
+        assert_eq!(preset(name).total_params(), size, "{name}");
+    }
+    let gpt3 = calculate(preset("GPT-3 (175B)"), &choices(Targets::AllLinear, 1)).unwrap();
+    assert_eq!(
+        gpt3.published_check.unwrap(),
+        "174,604,259,328, which is the published 175B to three significant figures."
+    );
+    let llama = calculate(preset("LLaMA-2 7B"), &choices(Targets::AllLinear, 1)).unwrap();
+    assert_eq!(
+        llama.published_check.unwrap(),
+        "6,738,415,616: the published count, to the parameter."
+    );
+}
+
+#[test]
+fn a_wrong_published_size_is_reported_with_the_difference() {
+    let mut arch = *preset("BERT-base");
+    arch.published = Some(Published::Exact(109_482_241));
+    let calc = calculate(&arch, &choices(names(&["query"]), 8)).unwrap();
+    assert!(!calc.published_agrees);
+    assert_eq!(
+        calc.published_check.unwrap(),
+        "109,482,240 counted, against 109,482,241 published: 1 apart."
+    );
+}
+
+#[test]
+fn peft_reports_llama_2_7b_as_it_prints_it() {
+    let calc = calculate(
+        preset("LLaMA-2 7B"),
+        &choices(names(&["q_proj", "v_proj"]), 8),
+    )
+    .unwrap();
+    assert_eq!(calc.trainable, 4_194_304);
+    assert_eq!(
+        calc.peft_report,
+        "trainable params: 4,194,304 || all params: 6,742,609,920 || trainable%: 0.0622"
+    );
+    assert_eq!(calc.adapter_fp32_bytes, 16_777_216);
+    assert_eq!(calc.adapter_bf16_bytes, 8_388_608);
+    assert!(calc.notices.is_empty());
+}
+
+#[test]
+fn all_linear_adapts_every_linear_layer_but_the_output_head() {
+    // LLaMA-2 7B at r = 16: 32 blocks of 4·r·(4096 + 4096) + 3·r·(4096 + 11008).
+    let llama = calculate(preset("LLaMA-2 7B"), &choices(Targets::AllLinear, 16)).unwrap();
+    assert_eq!(llama.trainable, 39_976_960);
+    assert_eq!(llama.groups.len(), 7);
+    assert!(llama.groups.iter().all(|g| g.count == 32));
+    // Mistral's k and v are 4096 → 1024 (8 key/value heads of 128).
+    let mistral = calculate(preset("Mistral-7B"), &choices(Targets::AllLinear, 16)).unwrap();
+    assert_eq!(mistral.trainable, 41_943_040);
+    assert_eq!(
+        mistral.peft_report,
+        "trainable params: 41,943,040 || all params: 7,283,675,136 || trainable%: 0.5758"
+    );
+    let k = mistral
+        .groups
+        .iter()
+        .find(|g| g.role == "self_attn.k_proj")
+        .unwrap();
+    assert_eq!((k.in_features, k.out_features), (4096, 1024));
+    // LLaMA-2 70B: grouped-query attention, 8192 → 1024 for k and v.
+    let big = calculate(preset("LLaMA-2 70B"), &choices(names(&["k_proj"]), 8)).unwrap();
+    assert_eq!(big.trainable, 80 * 8 * (8192 + 1024));
+    // GPT-2's tied lm_head is left out; its four Conv1D layers a block are in.
+    let gpt2 = calculate(preset("GPT-2 (124M)"), &choices(Targets::AllLinear, 8)).unwrap();
+    let per_block = 8 * ((768 + 2304) + (768 + 768) + (768 + 3072) + (3072 + 768));
+    assert_eq!(gpt2.trainable, 12 * per_block);
+    assert!(gpt2.groups.iter().all(|g| g.role != "lm_head"));
+    // An encoder has no output head: the pooler is a Linear layer, and is adapted.
+    let bert = calculate(preset("BERT-base"), &choices(Targets::AllLinear, 8)).unwrap();
+    let pooler = bert
+        .groups
+        .iter()
+        .find(|g| g.role == "pooler.dense")
+        .unwrap();
+    assert_eq!(pooler.count, 1);
+    assert_eq!(bert.groups.len(), 7);
+}
+
+#[test]
+fn target_names_match_the_end_of_a_path_as_peft_does() {
+    assert!(peft_matches("q_proj", "model.layers.0.self_attn.q_proj"));
+    assert!(peft_matches("lm_head", "lm_head"));
+    assert!(!peft_matches("proj", "model.layers.0.self_attn.q_proj"));
+    assert!(peft_matches(
+        "output.dense",
+        "encoder.layer.3.attention.output.dense"
+    ));
+    // So "output.dense" on BERT-base adapts two layers a block: the MLP's output and W_o.
+    let bert = calculate(preset("BERT-base"), &choices(names(&["output.dense"]), 8)).unwrap();
+    assert_eq!(bert.groups.len(), 2);
+    assert_eq!(bert.trainable, 12 * 8 * ((3072 + 768) + (768 + 768)));
+    // Every offered name matches a layer of its family's presets.
+    for arch in &PRESETS {
+        for target in arch.layout.target_names() {
+            let calc = calculate(arch, &choices(names(&[target.name]), 4)).unwrap();
+            assert!(calc.notices.is_empty(), "{} {}", arch.name, target.name);
+            assert!(calc.trainable > 0);
+        }
+    }
+    let calc = calculate(preset("GPT-2 (124M)"), &choices(names(&["q_proj"]), 4)).unwrap();
+    assert_eq!(calc.trainable, 0);
+    assert_eq!(
+        calc.notices,
+        ["\"q_proj\" matches no layer of this model: PEFT stops with a ValueError when no target \
+          matches, and otherwise ignores it."]
+    );
+}
+
+#[test]
+fn rank_pattern_dora_and_rslora() {
+    let arch = preset("LLaMA-2 7B");
+    let mut c = choices(names(&["q_proj", "v_proj"]), 8);
+    c.rank_pattern = vec![("v_proj".to_string(), 16)];
+    let calc = calculate(arch, &c).unwrap();
+    assert_eq!(calc.trainable, 32 * (8 + 16) * (4096 + 4096));
+    let v = calc
+        .groups
+        .iter()
+        .find(|g| g.role == "self_attn.v_proj")
+        .unwrap();
+    assert_eq!((v.r, v.scale), (16, 1.0));
+    // DoRA adds one magnitude a row of each adapted weight: out_features a layer.
+    c.use_dora = true;
+    assert_eq!(
+        calculate(arch, &c).unwrap().trainable,
+        32 * (8 + 16) * (4096 + 4096) + 64 * 4096
+    );
+    assert_eq!(scale(16.0, 16, true), 4.0);
+    assert_eq!(scale(16.0, 16, false), 1.0);
+    c.rank_pattern.push(("nothing".to_string(), 0));
+    assert_eq!(
+        calculate(arch, &c).unwrap_err(),
+        ["Every rank must be from 1 to 1,048,576."]
+    );
+}
+
+#[test]
+fn the_lora_papers_rows_follow_its_formula_except_three() {
+    let checks = paper_checks();
+    let differing: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.matches)
+        .map(|c| c.row.printed)
+        .collect();
+    assert_eq!(differing, ["0.35M", "0.77M", "18M"]);
+    let computed: Vec<u64> = checks.iter().map(|c| c.computed).collect();
+    assert_eq!(
+        computed,
+        [294_912, 786_432, 4_718_592, 393_216, 737_280, 4_718_592, 37_748_736, 18_874_368]
+    );
+    // Where the calculator has the model, PEFT's count on the preset is the formula's.
+    for check in &checks {
+        if let Some(name) = check.row.preset {
+            let calc = calculate(preset(name), &paper_choices(&check.row)).unwrap();
+            assert_eq!(calc.trainable, check.computed, "{}", check.row.model);
+        }
+    }
+    assert_eq!(
+        checks[6].text,
+        "Table 4, GPT-3 (LoRA): at r = 8 on W_q and W_v, 2 × 192 × 12,288 × 8 = 37,748,736 \
+         (37.7M), as printed."
+    );
+    assert_eq!(
+        checks[3].text,
+        "Table 3, GPT-2 M: printed 0.35M; at r = 4 on W_q and W_v, the paper's setting for GPT-2, \
+         the paper's formula gives 2 × 48 × 1,024 × 4 = 393,216 (0.39M). The paper's released \
+         GPT-2 code trains this count too (r = 4 on W_q and W_v inside the fused c_attn), and so \
+         does PEFT with r = 4 on c_attn, r·(d + 3d) a block. The paper does not say how the \
+         printed figure was reached."
+    );
+    assert!(checks[7]
+        .text
+        .contains("gives 2 × 96 × 12,288 × 8 = 18,874,368 (19M)"));
+}
+
+#[test]
+fn nf4_with_double_quantisation_takes_qloras_bits() {
+    assert!((nf4_double_quant_bits() - 4.127).abs() < 1e-3);
+    // 16,384 weights: 8,192 B of 4-bit codes, 256 B of absmaxes, 4 B of second-level constants.
+    assert_eq!(nf4_double_quant_bytes(16_384), 8192 + 256 + 4);
+    assert_eq!(nf4_double_quant_bytes(1), 1);
+    assert_eq!(nf4_double_quant_bytes(0), 0);
+}
+
+#[test]
+fn the_memory_breakdown_shows_its_formulas() {
+    let arch = preset("LLaMA-2 7B");
+    let mut c = choices(names(&["q_proj", "v_proj"]), 8);
+    c.dtype = ModelDtype::Nf4;
+    let calc = calculate(arch, &c).unwrap();
+    let linear = 32 * (4 * 4096 * 4096 + 3 * 4096 * 11_008);
+    let rest = 6_738_415_616 - linear;
+    assert_eq!(linear, 6_476_005_376);
+    assert_eq!(
+        calc.memory[0].bytes,
+        Some(nf4_double_quant_bytes(linear) + rest * 2)
+    );
+    assert_eq!(
+        calc.memory[0].formula,
+        "6,476,005,376 Linear weights × 4.127 bits (4 + 8/64 + 32/(64·256)) + 262,410,240 other \
+         parameters × 2 B (bf16) = 3.87 GB"
+    );
+    assert_eq!(
+        calc.memory[3].formula,
+        "4,194,304 parameters × 8 B = 33.6 MB"
+    );
+    assert_eq!(calc.memory[4].bytes, None);
+    assert!(calc.memory[4].formula.starts_with("Not counted"));
+    let counted: u64 = calc.memory.iter().filter_map(|l| l.bytes).sum();
+    assert_eq!(calc.memory_total, counted);
+    // Activations, when a batch is given: L·s·b·(34·h + 5·a·s).
+    c.batch = Some(Batch {
+        size: 1,
+        seq_len: 512,
+    });
+    c.dtype = ModelDtype::Fp32;
+    let calc = calculate(arch, &c).unwrap();
+    assert_eq!(
+        calc.memory[4].bytes,
+        Some(32 * 512 * (34 * 4096 + 5 * 32 * 512))
+    );
+    assert!(calc.memory[4]
+        .formula
+        .starts_with("L·s·b·(34·h + 5·a·s) B = 32 · 512 · 1 · (34 · 4096 + 5 · 32 · 512) B = "));
+    assert_eq!(calc.memory[0].bytes, Some(6_738_415_616 * 4));
+    // int8: a byte a Linear weight, a 4-byte scale an output row, the rest in 16 bits.
+    c.dtype = ModelDtype::Int8;
+    let rows = 32 * (4 * 4096 + 2 * 11_008 + 4096);
+    assert_eq!(
+        calculate(arch, &c).unwrap().memory[0].bytes,
+        Some(linear + 4 * rows + 2 * rest)
+    );
+}
+
+#[test]
+fn the_lora_config_is_ready_to_copy() {
+    let mut c = choices(names(&["c_attn"]), 4);
+    c.alpha = 32.0;
+    c.use_rslora = true;
+    c.use_dora = true;
+    c.rank_pattern = vec![("c_attn".to_string(), 8)];
+    c.dtype = ModelDtype::Nf4;
+    let config = calculate(preset("GPT-2 Medium (355M)"), &c).unwrap().config;
+    assert_eq!(
+        config,
+        "import torch\nfrom transformers import BitsAndBytesConfig\nfrom peft import LoraConfig\n\n\
+         # For GPT-2 Medium (355M): openai-community/gpt2-medium (GPT2LMHeadModel).\n\
+         quantization_config = BitsAndBytesConfig(\n    load_in_4bit=True,\n    \
+         bnb_4bit_quant_type=\"nf4\",\n    bnb_4bit_use_double_quant=True,\n    \
+         bnb_4bit_compute_dtype=torch.bfloat16,\n)\n\
+         config = LoraConfig(\n    r=4,\n    lora_alpha=32,\n    target_modules=[\"c_attn\"],\n    \
+         rank_pattern={\"c_attn\": 8},\n    use_rslora=True,  # the scale is alpha / sqrt(r)\n    \
+         use_dora=True,\n    fan_in_fan_out=True,  # Conv1D stores its weight as (in, out)\n    \
+         lora_dropout=0.0,\n    bias=\"none\",\n    task_type=\"CAUSAL_LM\",\n)\n"
+    );
+    let mut c = choices(Targets::AllLinear, 8);
+    c.targets = names(&["a\"b\\c"]);
+    let config = calculate(preset("BERT-base"), &c).unwrap().config;
+    assert!(config.contains("target_modules=[\"a\\\"b\\\\c\"],"));
+    assert!(config.contains("task_type=\"FEATURE_EXTRACTION\""));
+    let config = calculate(preset("Llama-3-8B"), &choices(Targets::AllLinear, 8))
+        .unwrap()
+        .config;
+    assert!(config.contains("target_modules=\"all-linear\",\n"));
+}
+
+#[test]
+fn a_custom_shape_is_checked_and_counted() {
+    let mut arch = *preset("LLaMA-2 7B");
+    arch.name = "Custom";
+    arch.published = None;
+    arch.heads = 30;
+    arch.kv_heads = 7;
+    assert_eq!(
+        calculate(&arch, &choices(Targets::AllLinear, 8)).unwrap_err(),
+        [
+            "The width (4096) must be a multiple of the number of heads (30).",
+            "The number of heads (30) must be a multiple of the number of key/value heads (7)."
+        ]
+    );
+    arch.heads = 32;
+    arch.kv_heads = 4;
+    arch.layers = 2;
+    arch.layout = Layout::Llama;
+    let calc = calculate(&arch, &choices(names(&["k_proj"]), 8)).unwrap();
+    assert_eq!(calc.trainable, 2 * 8 * (4096 + 512));
+    assert_eq!(calc.published_check, None);
+    assert!(calc.published_agrees);
+    assert_eq!(Layout::ALL.len(), 4);
+    // Shapes too large to count are refused, not overflowed.
+    arch.hidden = 1 << 40;
+    arch.layers = 0;
+    assert_eq!(
+        calculate(&arch, &choices(Targets::AllLinear, u64::MAX)).unwrap_err(),
+        [
+            "The width must be from 1 to 1,048,576.",
+            "The number of layers must be from 1 to 1,024.",
+            "Every rank must be from 1 to 1,048,576."
+        ]
+    );
+}
