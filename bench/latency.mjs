@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { serveDist, CHROMIUM } from '../tests/e2e/serve.mjs';
+import { passWorkerFigures } from '../tests/e2e/page.mjs';
 
 /** Control values set before sweeping a control, so that the sweep exercises the costly case. */
 const PRESETS = {
@@ -45,6 +46,7 @@ const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 
 await page.goto(server.url);
 await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
+await passWorkerFigures(page);
 await page.evaluate(() => {
   window.longTasks = [];
   new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });

@@ -8,6 +8,7 @@
 // every control's final value is what the last input set.
 import { chromium } from 'playwright-core';
 import { serveDist, CHROMIUM } from '../tests/e2e/serve.mjs';
+import { passWorkerFigures } from '../tests/e2e/page.mjs';
 
 const INPUTS = Number(process.env.INPUTS ?? 10000);
 
@@ -24,6 +25,7 @@ page.on('worker', (worker) => { workers += 1; worker.on('close', () => { workers
 await page.addInitScript(() => addEventListener('TrunkApplicationStarted', (e) => { window.wasmExports = e.detail.wasm; }));
 // The intrinsic-rank matrix at n = 64, so that its worker keeps up with a drag.
 await page.goto(`${server.url}?v=1&in=64`);
+await passWorkerFigures(page);
 await page.waitForFunction(() => document.getElementById('f-spectrum-caption')?.textContent !== '');
 await page.waitForFunction(() => !document.getElementById('i-status').classList.contains('busy'), null, { timeout: 30000 });
 

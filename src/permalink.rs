@@ -8,7 +8,7 @@
 //! so that it stays a few sentences long.
 
 use crate::format::thousands;
-use crate::state::{Applied, PageState};
+use crate::state::{Applied, ChapterState, PageState};
 
 /// The version of the scheme this build writes and reads.
 pub const VERSION: &str = "1";
@@ -18,9 +18,9 @@ pub const EMBED_KEY: &str = "embed";
 
 /// What a query string says.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Parsed {
+pub struct Parsed<S = PageState> {
     /// The state, every value valid.
-    pub state: PageState,
+    pub state: S,
     /// The figure to show alone, if the link asks for one (not yet checked against the page's ids).
     pub embed: Option<String>,
     /// What was changed or ignored, one sentence each, as plain text.
@@ -28,8 +28,8 @@ pub struct Parsed {
 }
 
 /// The query string (without `?`) that reproduces `state`, with `embed` if given.
-pub fn to_query(state: &PageState, embed: Option<&str>) -> String {
-    let defaults = PageState::default();
+pub fn to_query<S: ChapterState>(state: &S, embed: Option<&str>) -> String {
+    let defaults = S::default();
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("v", VERSION);
     if let Some(figure) = embed {
@@ -52,6 +52,11 @@ pub fn to_query(state: &PageState, embed: Option<&str>) -> String {
 /// Then each value the link gave is compared with the value in the final state, and any difference
 /// is a notice naming the key, what was given and what was used.
 pub fn parse(query: &str) -> Parsed {
+    parse_chapter(query)
+}
+
+/// Reads a query string into chapter state `S`, as [`parse`] does for chapter 1.
+pub fn parse_chapter<S: ChapterState>(query: &str) -> Parsed<S> {
     let query = query.strip_prefix('?').unwrap_or(query);
     // Each parameter's last value and how many times it was given, in name order. A vector, not a
     // map: the page's WebAssembly is smaller without a map's code, and links are short.
@@ -74,7 +79,7 @@ pub fn parse(query: &str) -> Parsed {
             .find(|(known, _)| known == key)
             .map(|(_, entry)| entry)
     };
-    let mut state = PageState::default();
+    let mut state = S::default();
     let keys = state.keys();
     for key in &keys {
         if let Some((value, _)) = lookup(key) {
@@ -89,7 +94,7 @@ pub fn parse(query: &str) -> Parsed {
             shorten(version)
         ));
     }
-    let defaults = PageState::default();
+    let defaults = S::default();
     let (mut clamped, mut invalid) = (Vec::new(), Vec::new());
     for key in &keys {
         let Some((value, _)) = lookup(key) else {

@@ -807,8 +807,8 @@ impl Section for PageSettings {
     }
 }
 
-/// Every control's value on the page, one field a section. Adding a section means adding a field
-/// here and listing it in [`PageState::sections`] and [`PageState::sections_mut`].
+/// Every control's value on chapter 1's page, one field a section. Adding a section means adding
+/// a field here and listing it in its [`ChapterState`] implementation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageState {
     /// The whole page's settings.
@@ -841,9 +841,67 @@ impl Default for PageState {
     }
 }
 
-impl PageState {
-    fn sections(&self) -> [&dyn Section; 7] {
-        [
+/// A chapter's state: its sections, in page order. Reading and writing values by key, ranges and
+/// value texts follow from the sections' rows, so a chapter only lists its sections; the URL form
+/// ([`crate::permalink`]) works on any chapter's state.
+pub trait ChapterState: Clone + Default + PartialEq {
+    /// The chapter's sections, in page order.
+    fn sections(&self) -> Vec<&dyn Section>;
+
+    /// The same sections, to write to.
+    fn sections_mut(&mut self) -> Vec<&mut dyn Section>;
+
+    /// Every control, in page order.
+    fn controls(&self) -> Vec<&'static Control> {
+        self.sections()
+            .into_iter()
+            .flat_map(|s| s.controls().iter())
+            .collect()
+    }
+
+    /// Every control's key, in page order.
+    fn keys(&self) -> Vec<&'static str> {
+        self.controls().into_iter().map(|c| c.key).collect()
+    }
+
+    /// The value of control `key` as text.
+    fn get(&self, key: &str) -> Option<String> {
+        self.sections()
+            .into_iter()
+            .find(|s| s.index(key).is_some())?
+            .get(key)
+    }
+
+    /// Sets control `key` from text, clamping into range and restoring the invariants.
+    fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
+        self.sections_mut()
+            .into_iter()
+            .find(|s| s.index(key).is_some())
+            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?
+            .set(key, raw)
+    }
+
+    /// The current range of slider `key`.
+    fn bounds(&self, key: &str) -> Option<Bounds> {
+        self.sections()
+            .into_iter()
+            .find(|s| s.index(key).is_some())?
+            .bounds(key)
+    }
+
+    /// What slider `key`'s value means, for screen readers: "rank 8 of 64", "noise σ = 0.01".
+    /// None for controls that are not sliders.
+    fn value_text(&self, key: &str) -> Option<String> {
+        self.sections()
+            .into_iter()
+            .find(|s| s.index(key).is_some())?
+            .value_text(key)
+    }
+}
+
+impl ChapterState for PageState {
+    fn sections(&self) -> Vec<&dyn Section> {
+        vec![
             &self.page,
             &self.cost,
             &self.factorisation,
@@ -854,8 +912,8 @@ impl PageState {
         ]
     }
 
-    fn sections_mut(&mut self) -> [&mut dyn Section; 7] {
-        [
+    fn sections_mut(&mut self) -> Vec<&mut dyn Section> {
+        vec![
             &mut self.page,
             &mut self.cost,
             &mut self.factorisation,
@@ -864,47 +922,5 @@ impl PageState {
             &mut self.intrinsic,
             &mut self.comparison,
         ]
-    }
-
-    /// Every control, in page order.
-    pub fn controls(&self) -> impl Iterator<Item = &'static Control> + '_ {
-        self.sections()
-            .into_iter()
-            .flat_map(|s| s.controls().iter())
-    }
-
-    /// Every control's key, in page order.
-    pub fn keys(&self) -> Vec<&'static str> {
-        self.controls().map(|c| c.key).collect()
-    }
-
-    /// The section holding control `key`.
-    fn section(&self, key: &str) -> Option<&dyn Section> {
-        self.sections().into_iter().find(|s| s.index(key).is_some())
-    }
-
-    /// The value of control `key` as text.
-    pub fn get(&self, key: &str) -> Option<String> {
-        self.section(key)?.get(key)
-    }
-
-    /// Sets control `key` from text, clamping into range and restoring the invariants.
-    pub fn set(&mut self, key: &str, raw: &str) -> Result<Applied, StateError> {
-        self.sections_mut()
-            .into_iter()
-            .find(|s| s.index(key).is_some())
-            .ok_or_else(|| StateError::UnknownKey(key.to_string()))?
-            .set(key, raw)
-    }
-
-    /// The current range of slider `key`.
-    pub fn bounds(&self, key: &str) -> Option<Bounds> {
-        self.section(key)?.bounds(key)
-    }
-
-    /// What slider `key`'s value means, for screen readers: "rank 8 of 64", "noise σ = 0.01".
-    /// None for controls that are not sliders.
-    pub fn value_text(&self, key: &str) -> Option<String> {
-        self.section(key)?.value_text(key)
     }
 }

@@ -4,6 +4,9 @@
 //!
 //! Messages are `figures::work`'s [`Request`]s and [`Answer`]s as bytes, each in a `Uint8Array`
 //! whose buffer is transferred (handed over, not copied).
+//!
+//! A channel starts without a worker: requests wait until [`Channel::wake`] starts one, which the
+//! page does when the figure comes near the viewport, so a first load fetches no worker code.
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -25,7 +28,8 @@ pub struct Handlers {
 
 /// A connection to one worker: its latest job, and a request held until the worker is ready.
 pub struct Channel {
-    worker: Worker,
+    /// The worker, once woken.
+    worker: Option<Worker>,
     handlers: Option<Handlers>,
     /// Whether the worker has said it listens; messages sent before that would be lost.
     ready: bool,
@@ -39,45 +43,62 @@ pub struct Channel {
 }
 
 impl Channel {
-    /// Starts a worker; its handlers come with [`Channel::attach`].
-    pub fn start() -> Result<Self, JsValue> {
-        Ok(Self {
-            worker: Worker::new(WORKER_URL)?,
+    /// A channel with no worker yet: requests wait for [`Channel::wake`]; its handlers come with
+    /// [`Channel::attach`].
+    pub fn new() -> Self {
+        Self {
+            worker: None,
             handlers: None,
             ready: false,
             waiting: None,
             job: 0,
             busy: false,
             quiet: Closure::<dyn FnMut(Event)>::new(|event: Event| event.prevent_default()),
-        })
+        }
     }
 
     /// Routes the worker's messages and errors, now and after every restart.
     pub fn attach(&mut self, handlers: Handlers) {
-        self.worker.set_onmessage(Some(&handlers.message));
-        self.worker.set_onerror(Some(&handlers.error));
+        if let Some(worker) = &self.worker {
+            worker.set_onmessage(Some(&handlers.message));
+            worker.set_onerror(Some(&handlers.error));
+        }
         self.handlers = Some(handlers);
+    }
+
+    /// Starts the worker if it is not running; the request waiting for it goes once it listens.
+    pub fn wake(&mut self) -> Result<(), JsValue> {
+        if self.worker.is_some() {
+            return Ok(());
+        }
+        let worker = Worker::new(WORKER_URL)?;
+        if let Some(handlers) = &self.handlers {
+            worker.set_onmessage(Some(&handlers.message));
+            worker.set_onerror(Some(&handlers.error));
+        }
+        self.worker = Some(worker);
+        self.ready = false;
+        Ok(())
     }
 
     /// Stops the worker for good: no message reaches the page from it any more.
     pub fn stop(&mut self) {
-        self.worker.set_onmessage(None);
-        self.worker
-            .set_onerror(Some(self.quiet.as_ref().unchecked_ref()));
-        self.worker.terminate();
+        if let Some(worker) = self.worker.take() {
+            worker.set_onmessage(None);
+            worker.set_onerror(Some(self.quiet.as_ref().unchecked_ref()));
+            worker.terminate();
+        }
     }
 
-    /// Stops the worker, whatever it is doing, and starts a fresh one with the same handlers.
+    /// Stops the worker, whatever it is doing, and starts a fresh one with the same handlers. A
+    /// channel not yet woken stays asleep.
     pub fn restart(&mut self) -> Result<(), JsValue> {
-        self.stop();
-        self.worker = Worker::new(WORKER_URL)?;
-        if let Some(handlers) = &self.handlers {
-            self.worker.set_onmessage(Some(&handlers.message));
-            self.worker.set_onerror(Some(&handlers.error));
+        if self.worker.is_none() {
+            return Ok(());
         }
-        self.ready = false;
+        self.stop();
         self.busy = false;
-        Ok(())
+        self.wake()
     }
 
     /// Posts the request `request(job)` under a new job number, or holds it until the worker is
@@ -86,12 +107,12 @@ impl Channel {
         self.job += 1;
         self.busy = true;
         let message = encode(&request(self.job))?;
-        if self.ready {
-            self.worker
-                .post_message_with_transfer(&message.0, &message.1)
-        } else {
-            self.waiting = Some(message);
-            Ok(())
+        match &self.worker {
+            Some(worker) if self.ready => worker.post_message_with_transfer(&message.0, &message.1),
+            _ => {
+                self.waiting = Some(message);
+                Ok(())
+            }
         }
     }
 
@@ -102,9 +123,10 @@ impl Channel {
         match &answer {
             Answer::Ready => {
                 self.ready = true;
-                if let Some((message, transfer)) = self.waiting.take() {
-                    self.worker
-                        .post_message_with_transfer(&message, &transfer)?;
+                if let (Some(worker), Some((message, transfer))) =
+                    (&self.worker, self.waiting.take())
+                {
+                    worker.post_message_with_transfer(&message, &transfer)?;
                 }
                 Ok(None)
             }

@@ -4,7 +4,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Event, EventTarget, HtmlElement, NodeList, Window};
+use web_sys::{
+    Document, Element, Event, EventTarget, HtmlElement, IntersectionObserver,
+    IntersectionObserverEntry, IntersectionObserverInit, NodeList, Window,
+};
 
 /// The browser window.
 pub fn window() -> Result<Window, JsValue> {
@@ -39,9 +42,50 @@ pub fn elements<T: JsCast>(nodes: &NodeList) -> impl Iterator<Item = T> + '_ {
 /// A listener the page attached: where, for what, and the closure it calls.
 type Listener = (EventTarget, String, Closure<dyn FnMut(Event)>);
 
+/// An observer [`when_near`] started, with the closure it calls.
+type Observer = (
+    IntersectionObserver,
+    Closure<dyn FnMut(js_sys::Array, IntersectionObserver)>,
+);
+
 thread_local! {
     /// Every listener attached through [`listen`], so that they can all be removed again.
     static LISTENERS: RefCell<Vec<Listener>> = const { RefCell::new(Vec::new()) };
+    /// Every observer [`when_near`] started and that has not fired yet.
+    static OBSERVERS: RefCell<Vec<Observer>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `action` once, when `element` comes within a viewport's height of the viewport (at once if
+/// it is there already), until [`remove_listeners`]. Workers start this way, so that a first load
+/// fetches only what the reader can see.
+pub fn when_near(element: &Element, action: impl FnOnce() + 'static) -> Result<(), JsValue> {
+    let mut action = Some(action);
+    let closure = Closure::<dyn FnMut(js_sys::Array, IntersectionObserver)>::new(
+        move |entries: js_sys::Array, observer: IntersectionObserver| {
+            let near = entries.iter().any(|entry| {
+                entry
+                    .dyn_into::<IntersectionObserverEntry>()
+                    .is_ok_and(|entry| entry.is_intersecting())
+            });
+            if near {
+                observer.disconnect();
+                if let Some(action) = action.take() {
+                    action();
+                }
+            }
+        },
+    );
+    let options = IntersectionObserverInit::new();
+    options.set_root_margin("100% 0px");
+    let observer =
+        IntersectionObserver::new_with_options(closure.as_ref().unchecked_ref(), &options)?;
+    observer.observe(element);
+    OBSERVERS.with(|observers| {
+        if let Ok(mut observers) = observers.try_borrow_mut() {
+            observers.push((observer, closure));
+        }
+    });
+    Ok(())
 }
 
 /// Calls `handler` on every `kind` event at `target`, until [`remove_listeners`].
@@ -72,6 +116,15 @@ pub fn remove_listeners() {
     for (target, kind, closure) in &removed {
         // A target that refuses is gone already.
         let _ = target.remove_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
+    }
+    let observers = OBSERVERS.with(|observers| {
+        observers
+            .try_borrow_mut()
+            .map(|mut observers| std::mem::take(&mut *observers))
+            .unwrap_or_default()
+    });
+    for (observer, _closure) in &observers {
+        observer.disconnect();
     }
 }
 

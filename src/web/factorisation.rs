@@ -99,7 +99,7 @@ impl FactorisationView {
             cursor: None,
             labels: Default::default(),
             spectrum: SpectrumChart {
-                channel: Channel::start()?,
+                channel: Channel::new(),
                 requested: None,
                 received: None,
                 canvas: typed_by_id(doc, "f-spectrum-chart")?,
@@ -358,6 +358,11 @@ impl FactorisationView {
         canvas.set_attribute("data-job", &format!("{}", self.spectrum.channel.job()))?;
         canvas.set_attribute("data-ms", &format!("{ms:.2}"))?;
         Ok(true)
+    }
+
+    /// Starts the spectrum worker, once the figure is near the viewport.
+    pub fn wake(&mut self) -> Result<(), JsValue> {
+        self.spectrum.channel.wake()
     }
 
     /// Stops the spectrum worker, for a page that goes away.

@@ -70,11 +70,11 @@ pub struct IntrinsicView {
 }
 
 impl IntrinsicView {
-    /// Finds the section's elements in `doc` and starts both workers.
+    /// Finds the section's elements in `doc`; its workers start with [`IntrinsicView::wake`].
     pub fn new(doc: &Document) -> Result<Self, JsValue> {
         Ok(Self {
-            spectra: Channel::start()?,
-            approximations: Channel::start()?,
+            spectra: Channel::new(),
+            approximations: Channel::new(),
             status: typed_by_id(doc, "i-status")?,
             approx_status: typed_by_id(doc, "ia-status")?,
             spectrum_chart: typed_by_id(doc, "i-spectrum-chart")?,
@@ -144,6 +144,12 @@ impl IntrinsicView {
             message: on_message.into_js_value().unchecked_into(),
             error: on_error.into_js_value().unchecked_into(),
         }
+    }
+
+    /// Starts both workers, once the section is near the viewport.
+    pub fn wake(&mut self) -> Result<(), JsValue> {
+        self.spectra.wake()?;
+        self.approximations.wake()
     }
 
     /// Stops both workers, for a page that goes away.

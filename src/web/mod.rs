@@ -31,7 +31,7 @@ use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
 
 use crate::figures::FigureId;
 use crate::render::charts::Theme;
-use crate::state::PageState;
+use crate::state::{ChapterState, PageState};
 use comparison::ComparisonView;
 use cost::CostView;
 use dom::{describe, document, listen, show_error};
@@ -195,6 +195,7 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     }
     FactorisationView::bind(&app)?;
     IntrinsicView::bind(&app)?;
+    wake_workers_when_near(&app)?;
     quiz::bind(doc)?;
     share::bind(&app, doc)?;
     datatable::bind(&app, doc)?;
@@ -221,6 +222,33 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
         app.render(section);
     }
     Ok(app)
+}
+
+/// Starts each section's workers when its figures come near the viewport, so that a first load
+/// fetches no worker code for figures further down the page.
+fn wake_workers_when_near(app: &Rc<App>) -> Result<(), JsValue> {
+    let weak = Rc::downgrade(app);
+    dom::when_near(&dom::by_id(&app.doc, "fig-factorisation")?, move || {
+        if let Some(app) = weak.upgrade() {
+            if let Err(err) = app.factorisation.borrow_mut().wake() {
+                show_error(&format!(
+                    "The spectrum worker could not start: {}",
+                    describe(&err)
+                ));
+            }
+        }
+    })?;
+    let weak = Rc::downgrade(app);
+    dom::when_near(&dom::by_id(&app.doc, "intrinsic")?, move || {
+        if let Some(app) = weak.upgrade() {
+            if let Err(err) = app.intrinsic.borrow_mut().wake() {
+                show_error(&format!(
+                    "The intrinsic-rank workers could not start: {}",
+                    describe(&err)
+                ));
+            }
+        }
+    })
 }
 
 impl App {

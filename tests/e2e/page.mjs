@@ -45,9 +45,29 @@ export async function openPage({ query = '', viewport = { width: 1280, height: 9
 /** Resolves once every figure has painted its first numbers, those from workers included. */
 async function painted(page) {
   await page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters'));
-  await page.waitForFunction(() => !document.getElementById('i-status').classList.contains('busy'), null, { timeout: 20000 });
+  await passWorkerFigures(page);
+  // Figures hidden by an embed never start their workers; the others must finish.
+  await page.waitForFunction(() => {
+    const status = document.getElementById('i-status');
+    return status.offsetParent === null || !status.classList.contains('busy');
+  }, null, { timeout: 20000 });
   // Figure 3's singular values come from a worker too.
-  await page.waitForFunction(() => document.getElementById('f-spectrum-caption')?.textContent !== '', null, { timeout: 20000 });
+  await page.waitForFunction(() => {
+    const caption = document.getElementById('f-spectrum-caption');
+    return caption.offsetParent === null || caption.textContent !== '';
+  }, null, { timeout: 20000 });
+}
+
+/** Scrolls past the figures whose workers start when they come near the viewport, a frame at a
+ * time so that the page sees each, and back to the top. */
+export async function passWorkerFigures(page) {
+  for (const id of ['fig-factorisation', 'intrinsic']) {
+    await page.evaluate((id) => new Promise((resolve) => {
+      document.getElementById(id)?.scrollIntoView();
+      requestAnimationFrame(() => requestAnimationFrame(resolve));
+    }), id);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
 }
 
 /** Text of the element with `id`. */

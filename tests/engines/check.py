@@ -76,6 +76,11 @@ def wait(browser, script, timeout=60):
 def check(name, browser, url):
     results = []
     browser.go(url + QUERY)
+    # Workers start when their figures come near the viewport: pass them, then return to the top.
+    for element in ("fig-factorisation", "intrinsic"):
+        wait(browser, f"document.getElementById('{element}').scrollIntoView(); return true")
+        time.sleep(0.5)
+    browser.run("window.scrollTo(0, 0)")
     results.append(("Figure 3's spectrum arrives", wait(browser, "return document.getElementById('f-spectrum-caption').textContent !== ''")))
     results.append(("the intrinsic-rank workers finish", wait(browser, "return !document.getElementById('i-status').classList.contains('busy') && !document.getElementById('ia-status').classList.contains('busy')", 120)))
     browser.run("const el = document.getElementById('fr'); el.value = '5'; el.dispatchEvent(new Event('input', { bubbles: true }));")

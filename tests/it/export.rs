@@ -3,6 +3,7 @@
 use lora_explorer::export::{downloads, matrix_csv, peft_config};
 use lora_explorer::figures::factorisation::{FactorisationFigure, MatrixId, Spectra};
 use lora_explorer::figures::{FigureId, Received};
+use lora_explorer::state::ChapterState;
 use lora_explorer::state::PageState;
 use nalgebra::DMatrix;
 

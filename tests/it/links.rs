@@ -4,6 +4,7 @@
 //! into one registry).
 
 use lora_explorer::permalink::{parse, to_query};
+use lora_explorer::state::ChapterState;
 use lora_explorer::state::{format_float, PageState};
 
 /// The recorded outcomes, one link a line.

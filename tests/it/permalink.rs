@@ -2,6 +2,7 @@
 
 use lora_explorer::figures::FigureId;
 use lora_explorer::permalink::{iframe_snippet, parse, to_query};
+use lora_explorer::state::ChapterState;
 use lora_explorer::state::{
     parse_decimal, ComparisonState, PageState, ThemeChoice, COUNTING_NAMES,
 };

@@ -4,6 +4,7 @@ use lora_explorer::figures::rank::{chart_labels, ranks, result_lines, RANKS};
 use lora_explorer::figures::tables::data_tables;
 use lora_explorer::figures::{FigureId, Received};
 use lora_explorer::permalink::parse;
+use lora_explorer::state::ChapterState;
 use lora_explorer::state::{Applied, PageState};
 
 #[test]

@@ -3,6 +3,7 @@
 
 use lora_explorer::figures::FigureId;
 use lora_explorer::permalink::EMBED_KEY;
+use lora_explorer::state::ChapterState;
 use lora_explorer::state::{format_float, Kind, PageState};
 
 const PAGE: &str = include_str!("../../www/index.html");
@@ -36,7 +37,7 @@ fn text_after<'a>(opening: &str, closing: &str) -> Option<&'a str> {
 
 /// What in the markup differs from control `key`'s row at the default state.
 fn differences(state: &PageState, key: &str) -> Vec<String> {
-    let Some(control) = state.controls().find(|c| c.key == key) else {
+    let Some(control) = state.controls().into_iter().find(|c| c.key == key) else {
         return vec![format!("{key}: not in the registry")];
     };
     let Some(tag) = tag_with_id(key) else {
@@ -180,7 +181,7 @@ fn keys_are_unique_on_the_site_and_not_a_links_own() {
 fn every_row_is_consistent() {
     let state = PageState::default();
     let keys = state.keys();
-    for (position, control) in state.controls().enumerate() {
+    for (position, control) in state.controls().into_iter().enumerate() {
         let key = control.key;
         match control.kind {
             Kind::Slider(slider) => {

@@ -1,5 +1,6 @@
 //! The page state: text in, clamped values and invariants out.
 
+use lora_explorer::state::ChapterState;
 use lora_explorer::state::{Applied, PageState, StateError};
 use proptest::prelude::*;
 
