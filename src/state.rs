@@ -765,6 +765,12 @@ impl ThemeChoice {
     pub const NAMES: [&'static str; 3] = ["auto", "light", "dark"];
     const ALL: [ThemeChoice; 3] = [Self::Auto, Self::Light, Self::Dark];
 
+    /// The choice named `name` in [`ThemeChoice::NAMES`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        let index = Self::NAMES.iter().position(|n| *n == name)?;
+        Some(Self::ALL[index])
+    }
+
     /// Whether the page is dark, given whether the system prefers dark.
     pub fn is_dark(self, system_prefers_dark: bool) -> bool {
         match self {

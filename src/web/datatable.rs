@@ -7,13 +7,13 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlDetailsElement};
 
 use super::dom::listen;
-use super::App;
-use crate::figures::tables::{data_tables, Table, TABLED_FIGURES};
-use crate::figures::{FigureId, Received};
+use super::Exports;
+use crate::figures::tables::Table;
+use crate::figures::FigureId;
 
 /// Adds a closed data table to every figure that has one.
-pub fn bind(app: &Rc<App>, doc: &Document) -> Result<(), JsValue> {
-    for figure_id in TABLED_FIGURES {
+pub fn bind(app: &Rc<dyn Exports>, doc: &Document) -> Result<(), JsValue> {
+    for figure_id in FigureId::ALL.into_iter().filter(|&f| app.has_table(f)) {
         let Some(figure) = doc.get_element_by_id(&figure_id.element_id()) else {
             continue;
         };
@@ -31,17 +31,19 @@ pub fn bind(app: &Rc<App>, doc: &Document) -> Result<(), JsValue> {
         figure.insert_before(&details, tools.as_ref().map(|t| t as &web_sys::Node))?;
         let on_toggle = Rc::clone(app);
         listen(&details, "toggle", move |_| {
-            refresh(&on_toggle, &[figure_id])
+            refresh(&*on_toggle, &[figure_id])
         })?;
     }
     Ok(())
 }
 
 /// Refills the open data tables of `figure_ids` from the current state.
-pub fn refresh(app: &App, figure_ids: &[FigureId]) {
+pub fn refresh(app: &dyn Exports, figure_ids: &[FigureId]) {
+    let Ok(doc) = super::dom::document() else {
+        return;
+    };
     for &figure_id in figure_ids {
-        let Some(details) = app
-            .doc
+        let Some(details) = doc
             .get_element_by_id(&data_id(figure_id))
             .and_then(|e| e.dyn_into::<HtmlDetailsElement>().ok())
         else {
@@ -50,14 +52,8 @@ pub fn refresh(app: &App, figure_ids: &[FigureId]) {
         if !details.open() {
             continue;
         }
-        let sigma = app.intrinsic.borrow().sigma();
-        let spectra = app.factorisation.borrow().spectra();
-        let received = Received {
-            sigma: sigma.as_deref(),
-            spectra: spectra.as_ref(),
-        };
-        let tables = data_tables(figure_id, &app.state.borrow(), received);
-        if let Err(err) = fill(&app.doc, &details, &tables) {
+        let tables = app.tables(figure_id);
+        if let Err(err) = fill(&doc, &details, &tables) {
             super::dom::show_error(&format!(
                 "A data table could not be filled: {}",
                 super::dom::describe(&err)

@@ -188,7 +188,7 @@ impl FactorisationView {
                 .borrow_mut()
                 .on_answer(&message.data());
             match answered {
-                Ok(true) => super::datatable::refresh(&on_answer, &[FigureId::Factorisation]),
+                Ok(true) => super::datatable::refresh(&*on_answer, &[FigureId::Factorisation]),
                 Ok(false) => {}
                 Err(err) => super::dom::show_error(&format!(
                     "The spectrum chart could not be drawn: {}",

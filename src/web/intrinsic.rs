@@ -129,7 +129,7 @@ impl IntrinsicView {
                     super::dom::describe(&err)
                 ));
             }
-            super::datatable::refresh(&on_answer, SectionId::Intrinsic.tabled_figures());
+            super::datatable::refresh(&*on_answer, SectionId::Intrinsic.tabled_figures());
         });
         let on_failure = Rc::clone(app);
         let on_error = Closure::<dyn FnMut(Event)>::new(move |_| {

@@ -8,6 +8,7 @@
 
 mod announce;
 mod channel;
+pub mod chapter;
 mod comparison;
 mod cost;
 mod datatable;
@@ -27,9 +28,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Document, Element, Event};
 
-use crate::figures::FigureId;
+use crate::export::{downloads, peft_config, Download, CSV_FIGURES};
+use crate::figures::factorisation::Spectra;
+use crate::figures::tables::{data_tables, Table, TABLED_FIGURES};
+use crate::figures::{FigureId, Received};
+use crate::permalink::to_query;
 use crate::render::charts::Theme;
 use crate::state::{ChapterState, PageState};
 use comparison::ComparisonView;
@@ -133,6 +138,59 @@ impl SectionId {
     }
 }
 
+/// What a page offers to take away from its figures, read by the share buttons and data tables:
+/// every chapter's page implements it.
+pub trait Exports {
+    /// The query of a link to the page as it is, showing only `embed` if given.
+    fn query(&self, embed: Option<FigureId>) -> String;
+    /// Whether `figure` offers CSV files.
+    fn has_csv(&self, figure: FigureId) -> bool;
+    /// The CSV files of `figure` now (empty while its numbers are being computed).
+    fn downloads(&self, figure: FigureId) -> Vec<Download>;
+    /// The PEFT `LoraConfig` matching `figure`, if it has one.
+    fn peft(&self, figure: FigureId) -> Option<String>;
+    /// Whether `figure` has a data table.
+    fn has_table(&self, figure: FigureId) -> bool;
+    /// The data tables of `figure` now.
+    fn tables(&self, figure: FigureId) -> Vec<Table>;
+}
+
+impl Exports for App {
+    fn query(&self, embed: Option<FigureId>) -> String {
+        to_query(&*self.state.borrow(), embed.map(FigureId::as_str))
+    }
+
+    fn has_csv(&self, figure: FigureId) -> bool {
+        CSV_FIGURES.contains(&figure)
+    }
+
+    fn downloads(&self, figure: FigureId) -> Vec<Download> {
+        let (sigma, spectra) = self.received();
+        let received = Received {
+            sigma: sigma.as_deref(),
+            spectra: spectra.as_ref(),
+        };
+        downloads(figure, &self.state.borrow(), received)
+    }
+
+    fn peft(&self, figure: FigureId) -> Option<String> {
+        peft_config(figure, &self.state.borrow())
+    }
+
+    fn has_table(&self, figure: FigureId) -> bool {
+        TABLED_FIGURES.contains(&figure)
+    }
+
+    fn tables(&self, figure: FigureId) -> Vec<Table> {
+        let (sigma, spectra) = self.received();
+        let received = Received {
+            sigma: sigma.as_deref(),
+            spectra: spectra.as_ref(),
+        };
+        data_tables(figure, &self.state.borrow(), received)
+    }
+}
+
 /// The running page: its state and one view per section.
 pub struct App {
     doc: Document,
@@ -197,8 +255,9 @@ pub fn mount(doc: &Document) -> Result<Rc<App>, JsValue> {
     IntrinsicView::bind(&app)?;
     wake_workers_when_near(&app)?;
     quiz::bind(doc)?;
-    share::bind(&app, doc)?;
-    datatable::bind(&app, doc)?;
+    let exports: Rc<dyn Exports> = app.clone();
+    share::bind(&exports, doc)?;
+    datatable::bind(&exports, doc)?;
     if let Some(figure) = embed {
         permalink::report_height(doc, figure)?;
     }
@@ -252,18 +311,26 @@ fn wake_workers_when_near(app: &Rc<App>) -> Result<(), JsValue> {
 }
 
 impl App {
+    /// What the workers last sent: the intrinsic-rank spectrum and Figure 3's spectra.
+    fn received(&self) -> (Option<Vec<f64>>, Option<Spectra>) {
+        (
+            self.intrinsic.borrow().sigma(),
+            self.factorisation.borrow().spectra(),
+        )
+    }
+
     /// A control moved: store its value, bring every control in line with the state, repaint its
     /// section.
     fn on_control(&self, control: &Element) {
         let Some(key) = control.get_attribute("data-key") else {
             return;
         };
-        let raw = control_value(control);
+        let raw = chapter::control_value(control);
         let applied = self.state.borrow_mut().set(&key, &raw);
         if let Err(err) = applied {
             show_error(&format!("{err}."));
         }
-        if let Err(err) = self.url.schedule(&self.state.borrow()) {
+        if let Err(err) = self.url.schedule(&*self.state.borrow()) {
             show_error(&format!(
                 "The address could not be updated: {}",
                 describe(&err)
@@ -277,67 +344,18 @@ impl App {
         }
     }
 
-    /// Writes the state into the controls of `section` (every control if None): values, current
-    /// bounds and the printed values. Only what differs is written, so unchanged controls cost no
-    /// style work.
+    /// Writes the state into the controls of `section` (every control if None).
     fn sync_controls(&self, section: Option<SectionId>) {
-        let state = self.state.borrow();
-        for key in state.keys() {
-            if section.is_some_and(|s| SectionId::of_key(key) != Some(s)) {
-                continue;
-            }
-            let Some(value) = state.get(key) else {
-                continue;
-            };
-            let Some(element) = self.doc.get_element_by_id(key) else {
-                continue;
-            };
-            if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
-                if input.type_() == "checkbox" {
-                    input.set_checked(value == "1");
-                } else {
-                    if let Some(bounds) = state.bounds(key) {
-                        let (min, max) = (bounds.min.to_string(), bounds.max.to_string());
-                        if input.min() != min {
-                            input.set_min(&min);
-                        }
-                        if input.max() != max {
-                            input.set_max(&max);
-                        }
-                    }
-                    if input.value() != value {
-                        input.set_value(&value);
-                    }
-                    if let Some(text) = state.value_text(key) {
-                        if input.get_attribute("aria-valuetext").as_deref() != Some(text.as_str()) {
-                            let _ = input.set_attribute("aria-valuetext", &text);
-                        }
-                    }
-                }
-            } else if let Some(select) = element.dyn_ref::<HtmlSelectElement>() {
-                if select.value() != value {
-                    select.set_value(&value);
-                }
-            }
-            if let Some(output) = self.doc.get_element_by_id(&format!("{key}-out")) {
-                if output.text_content().as_deref() != Some(value.as_str()) {
-                    output.set_text_content(Some(&value));
-                }
-            }
-        }
+        chapter::sync_controls(&self.doc, &*self.state.borrow(), |key| {
+            section.is_none() || SectionId::of_key(key) == section
+        });
     }
 
     /// Sets the page's theme from the reader's choice and the system's preference.
     fn apply_theme(&self) -> Result<(), JsValue> {
-        let prefers_dark = dom::window()?
-            .match_media("(prefers-color-scheme: dark)")?
-            .is_some_and(|query| query.matches());
-        let dark = self.state.borrow().page.theme.is_dark(prefers_dark);
-        if let Some(root) = self.doc.document_element() {
-            root.set_attribute("data-theme", if dark { "dark" } else { "light" })?;
-        }
+        let choice = self.state.borrow().page.theme;
         self.chart_theme
-            .set(if dark { Theme::dark() } else { Theme::light() });
+            .set(chapter::apply_theme(&self.doc, choice)?);
         Ok(())
     }
 
@@ -391,18 +409,4 @@ impl App {
         drop(state);
         datatable::refresh(self, section.tabled_figures());
     }
-}
-
-/// The text value of an input or select; "1" or "0" for a checkbox.
-fn control_value(control: &Element) -> String {
-    if let Some(input) = control.dyn_ref::<HtmlInputElement>() {
-        if input.type_() == "checkbox" {
-            return if input.checked() { "1" } else { "0" }.to_string();
-        }
-        return input.value();
-    }
-    if let Some(select) = control.dyn_ref::<HtmlSelectElement>() {
-        return select.value();
-    }
-    String::new()
 }

@@ -16,16 +16,16 @@ use web_sys::{Document, Element, HtmlElement, ResizeObserver, Window};
 
 use super::dom::{typed_by_id, window, Debouncer};
 use crate::figures::FigureId;
-use crate::permalink::{parse, to_query, Parsed};
-use crate::state::PageState;
+use crate::permalink::{parse_chapter, to_query, Parsed};
+use crate::state::ChapterState;
 
 /// How long the URL waits after the last change before it is rewritten, in milliseconds. Browsers
 /// throttle (and complain about) more than a few hundred history updates in ten seconds.
 const WRITE_DELAY_MS: i32 = 300;
 
 /// Reads the state and the embedded figure from the page's address.
-pub fn read() -> Result<Parsed, JsValue> {
-    Ok(parse(&window()?.location().search()?))
+pub fn read<S: ChapterState>() -> Result<Parsed<S>, JsValue> {
+    Ok(parse_chapter(&window()?.location().search()?))
 }
 
 /// Shows `notices` (text from the link, so written as text, never as markup) above the page.
@@ -69,7 +69,7 @@ impl UrlWriter {
     }
 
     /// Schedules the address to show `state`, replacing any write still waiting.
-    pub fn schedule(&self, state: &PageState) -> Result<(), JsValue> {
+    pub fn schedule(&self, state: &impl ChapterState) -> Result<(), JsValue> {
         *self.query.borrow_mut() = to_query(state, self.embed.map(FigureId::as_str));
         self.debouncer.schedule()
     }
@@ -84,20 +84,15 @@ fn replace_query(query: &str) -> Result<(), JsValue> {
         .replace_state_with_url(&JsValue::NULL, "", Some(&url))
 }
 
-/// The address of the page showing `state`, for a link or an iframe: `embed` shows one figure
-/// alone, `anchor` scrolls to one.
-pub fn address(
-    state: &PageState,
-    embed: Option<FigureId>,
-    anchor: Option<&str>,
-) -> Result<String, JsValue> {
+/// The address of this page with `query` (as [`to_query`] writes it), for a link or an iframe;
+/// `anchor` scrolls to an element.
+pub fn address(query: &str, anchor: Option<&str>) -> Result<String, JsValue> {
     let location = window()?.location();
     let anchor = anchor.map(|a| format!("#{a}")).unwrap_or_default();
     Ok(format!(
-        "{}{}?{}{anchor}",
+        "{}{}?{query}{anchor}",
         location.origin()?,
         location.pathname()?,
-        to_query(state, embed.map(FigureId::as_str))
     ))
 }
 

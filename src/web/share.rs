@@ -12,16 +12,15 @@ use web_sys::{Document, Element, HtmlCanvasElement, HtmlElement, HtmlTextAreaEle
 use super::dom::{document, elements, listen, window};
 use super::paint::context;
 use super::permalink::address;
-use super::App;
-use crate::export::{downloads, peft_config, CSV_FIGURES};
-use crate::figures::{FigureId, Received};
+use super::Exports;
+use crate::figures::FigureId;
 use crate::permalink::iframe_snippet;
 
 /// Extra height given to an iframe beyond the figure's own, for the page's margins, in CSS pixels.
 const IFRAME_MARGIN: i32 = 48;
 
 /// Adds the buttons to every figure on the page.
-pub fn bind(app: &Rc<App>, doc: &Document) -> Result<(), JsValue> {
+pub fn bind(app: &Rc<dyn Exports>, doc: &Document) -> Result<(), JsValue> {
     for figure_id in FigureId::ALL {
         let Some(figure) = doc
             .get_element_by_id(&figure_id.element_id())
@@ -35,7 +34,7 @@ pub fn bind(app: &Rc<App>, doc: &Document) -> Result<(), JsValue> {
 }
 
 fn add_tools(
-    app: &Rc<App>,
+    app: &Rc<dyn Exports>,
     doc: &Document,
     figure_id: FigureId,
     figure: &HtmlElement,
@@ -70,7 +69,6 @@ fn add_tools(
     panel.append_child(&status)?;
     tools.append_child(&link)?;
     tools.append_child(&embed)?;
-    let state = app.state.borrow().clone();
     let mut extra = Vec::new();
     if figure.query_selector("canvas")?.is_some() {
         extra.push((
@@ -78,7 +76,7 @@ fn add_tools(
             button(doc, "PNG", &format!("PNG of this figure ({name})"))?,
         ));
     }
-    if CSV_FIGURES.contains(&figure_id) {
+    if app.has_csv(figure_id) {
         extra.push((
             Kind::Csv,
             button(
@@ -88,7 +86,7 @@ fn add_tools(
             )?,
         ));
     }
-    if peft_config(figure_id, &state).is_some() {
+    if app.peft(figure_id).is_some() {
         extra.push((
             Kind::Peft,
             button(
@@ -150,7 +148,7 @@ enum Kind {
 
 /// One figure's share panel.
 struct Share {
-    app: Rc<App>,
+    app: Rc<dyn Exports>,
     figure: HtmlElement,
     figure_id: FigureId,
     title: String,
@@ -172,21 +170,20 @@ impl Share {
     }
 
     fn try_show(&self, kind: Kind) -> Result<(), JsValue> {
-        let state = self.app.state.borrow().clone();
         self.files.set_text_content(None);
         let (label, text) = match kind {
             Kind::Png => return self.download_png(),
-            Kind::Csv => return self.list_csv(&state),
+            Kind::Csv => return self.list_csv(),
             Kind::Peft => (
                 "Hugging Face PEFT configuration with this figure's rank and α",
-                peft_config(self.figure_id, &state).unwrap_or_default(),
+                self.app.peft(self.figure_id).unwrap_or_default(),
             ),
             Kind::Link => (
                 "Link to this figure with its current settings",
-                address(&state, None, Some(&self.figure.id()))?,
+                address(&self.app.query(None), Some(&self.figure.id()))?,
             ),
             Kind::Embed => {
-                let src = address(&state, Some(self.figure_id), None)?;
+                let src = address(&self.app.query(Some(self.figure_id)), None)?;
                 let height = self.figure.offset_height() + IFRAME_MARGIN;
                 (
                     "Iframe code for a course page (the figure alone, with its current settings)",
@@ -233,14 +230,8 @@ impl Share {
 
 impl Share {
     /// Lists the figure's CSV files as download links.
-    fn list_csv(&self, state: &crate::state::PageState) -> Result<(), JsValue> {
-        let sigma = self.app.intrinsic.borrow().sigma();
-        let spectra = self.app.factorisation.borrow().spectra();
-        let received = Received {
-            sigma: sigma.as_deref(),
-            spectra: spectra.as_ref(),
-        };
-        let files = downloads(self.figure_id, state, received);
+    fn list_csv(&self) -> Result<(), JsValue> {
+        let files = self.app.downloads(self.figure_id);
         let doc = document()?;
         self.label
             .set_text_content(Some("This figure's numbers as CSV, one file a matrix"));
