@@ -10,11 +10,13 @@
 pub enum Chapter {
     /// Chapter 1: the notebook's parts, live.
     Understanding,
+    /// Chapter 3: 4-bit base weights, quantised live, and what an adapter absorbs.
+    Qlora,
 }
 
 impl Chapter {
     /// Every chapter, in reading order.
-    pub const ALL: [Chapter; 1] = [Chapter::Understanding];
+    pub const ALL: [Chapter; 2] = [Chapter::Understanding, Chapter::Qlora];
 
     /// The chapter's number, from 1.
     pub fn number(self) -> usize {
@@ -28,6 +30,7 @@ impl Chapter {
     pub fn title(self) -> &'static str {
         match self {
             Chapter::Understanding => "Understanding LoRA",
+            Chapter::Qlora => "QLoRA",
         }
     }
 
@@ -35,6 +38,7 @@ impl Chapter {
     pub fn slug(self) -> &'static str {
         match self {
             Chapter::Understanding => "",
+            Chapter::Qlora => "qlora",
         }
     }
 
@@ -48,6 +52,9 @@ impl Chapter {
 
     /// The relative link from this chapter's page to `target`'s.
     pub fn link_to(self, target: Chapter) -> String {
+        if target == self {
+            return "./".to_string();
+        }
         let up = if self.slug().is_empty() { "" } else { "../" };
         match target.slug() {
             "" if up.is_empty() => "./".to_string(),

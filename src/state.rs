@@ -930,3 +930,85 @@ impl ChapterState for PageState {
         ]
     }
 }
+
+/// The block sizes chapter 3 offers, as its selector writes them: the powers of two from 16 to 4096.
+pub const BLOCK_SIZES: [&str; 9] = [
+    "16", "32", "64", "128", "256", "512", "1024", "2048", "4096",
+];
+
+/// How chapter 3's weight matrix is drawn, as its selector writes it.
+pub const DISTRIBUTIONS: [&str; 3] = ["normal", "student-t", "outliers"];
+
+/// Chapter 3's 4-bit codes, as its selector writes them.
+pub const CODES: [&str; 3] = ["nf4", "fp4", "int4"];
+
+/// Chapter 3, "QLoRA": a 256×256 normal matrix in NF4 blocks of 64 (QLoRA's setting) and a rank-16
+/// adapter.
+#[rustfmt::skip]
+pub const QLORA: [Control; 9] = [
+    Control::slider("qn", "Side of W", (64.0, 1024.0, 64.0), 256.0, OutOf("side")),
+    Control::choice("qd", "Weights drawn from", &DISTRIBUTIONS, 0),
+    Control::slider("qv", "ν, Student-t's degrees of freedom", (1.0, 100.0, 1.0), 5.0, OutOf("nu")),
+    Control::slider("qk", "Outliers' size k, in standard deviations", (1.0, 100.0, 1.0), 20.0, OutOf("k")),
+    Control::choice("qb", "Block size B", &BLOCK_SIZES, 2),
+    Control::choice("qc", "Code", &CODES, 0),
+    Control::slider("qh", "Block shown in the histogram", (1.0, 64.0, 1.0), 1.0, OutOf("block")),
+    Control::slider("qr", "Adapter rank r", (1.0, 64.0, 1.0), 16.0, OutOf("rank")),
+    Control::slider("qs", "Seed", (1.0, 99.0, 1.0), 1.0, OutOf("seed")),
+];
+
+/// Chapter 3's controls, as [`QLORA`] declares them, kept by row index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QloraState {
+    values: [f64; QLORA.len()],
+}
+
+impl Default for QloraState {
+    fn default() -> Self {
+        with_defaults(Self {
+            values: [0.0; QLORA.len()],
+        })
+    }
+}
+
+impl Section for QloraState {
+    fn controls(&self) -> &'static [Control] {
+        &QLORA
+    }
+
+    fn value(&self, index: usize) -> f64 {
+        self.values.get(index).copied().unwrap_or(0.0)
+    }
+
+    fn store(&mut self, index: usize, value: f64) {
+        if let Some(slot) = self.values.get_mut(index) {
+            *slot = value;
+        }
+    }
+}
+
+impl QloraState {
+    /// The value of control `key` (a slider's value, a selector's index).
+    pub fn value_of(&self, key: &str) -> f64 {
+        self.index(key).map_or(0.0, |index| self.value(index))
+    }
+}
+
+/// Chapter 3's page: the theme and the chapter's controls.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QloraPage {
+    /// The whole page's settings.
+    pub page: PageSettings,
+    /// The chapter's controls.
+    pub qlora: QloraState,
+}
+
+impl ChapterState for QloraPage {
+    fn sections(&self) -> Vec<&dyn Section> {
+        vec![&self.page, &self.qlora]
+    }
+
+    fn sections_mut(&mut self) -> Vec<&mut dyn Section> {
+        vec![&mut self.page, &mut self.qlora]
+    }
+}

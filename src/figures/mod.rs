@@ -37,11 +37,23 @@ pub enum FigureId {
     Comparison,
     /// The closing quiz.
     Quiz,
+    /// Chapter 3: the NF4, FP4 and int4 levels over the normal density.
+    Codes,
+    /// Chapter 3: a weight matrix quantised blockwise, its error and one block's histogram.
+    Quantisation,
+    /// Chapter 3: mean squared error of each code against block size.
+    BlockSize,
+    /// Chapter 3: double quantisation's bits and error.
+    DoubleQuantisation,
+    /// Chapter 3: what a LoftQ-initialised adapter leaves of the quantisation error, by rank.
+    Loftq,
+    /// Chapter 3: training memory of LLaMA-1 models with QLoRA, LoRA and full fine-tuning.
+    QloraMemory,
 }
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 9] = [
+    pub const ALL: [FigureId; 15] = [
         Self::Layer,
         Self::Memory,
         Self::Factorisation,
@@ -51,6 +63,12 @@ impl FigureId {
         Self::Approximation,
         Self::Comparison,
         Self::Quiz,
+        Self::Codes,
+        Self::Quantisation,
+        Self::BlockSize,
+        Self::DoubleQuantisation,
+        Self::Loftq,
+        Self::QloraMemory,
     ];
 
     /// The figure's id.
@@ -65,6 +83,12 @@ impl FigureId {
             Self::Approximation => "approximation",
             Self::Comparison => "comparison",
             Self::Quiz => "quiz",
+            Self::Codes => "nf4-codes",
+            Self::Quantisation => "quantisation",
+            Self::BlockSize => "block-size",
+            Self::DoubleQuantisation => "double-quantisation",
+            Self::Loftq => "loftq",
+            Self::QloraMemory => "qlora-memory",
         }
     }
 

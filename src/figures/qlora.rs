@@ -7,6 +7,7 @@
 //! mean squared errors of a unit-variance matrix unless said otherwise. Percentages are shares.
 
 use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
 
 use crate::export::{column_csv, matrix_csv, Download};
 use crate::figures::tables::Table;
@@ -18,6 +19,7 @@ use crate::math::quant::{
     DoubleQuantised, Quantised, MAX_BLOCK, MIN_BLOCK, NF4_OFFSET,
 };
 use crate::math::svd::{rank_for_energy, singular_values};
+use crate::state::QloraState;
 
 /// The smallest side of W.
 pub const MIN_SIZE: usize = 64;
@@ -41,7 +43,7 @@ pub const MAX_K: f64 = 100.0;
 pub const HISTOGRAM_BINS: usize = 32;
 
 /// The chapter's controls.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QloraParams {
     /// Side of the square weight matrix W.
     pub size: usize,
@@ -108,6 +110,26 @@ fn nearest_power_of_two(n: usize) -> usize {
 }
 
 impl QloraParams {
+    /// The figures' parameters at chapter 3's state (the histogram's block counts from 1 there).
+    pub fn from_state(state: &QloraState) -> Self {
+        let at = |key| state.value_of(key);
+        let index = |key| at(key) as usize;
+        let distribution = match index("qd") {
+            1 => Distribution::StudentT { nu: at("qv") },
+            2 => Distribution::Outliers { k: at("qk") },
+            _ => Distribution::Normal,
+        };
+        Self {
+            size: index("qn"),
+            distribution,
+            block_size: MIN_BLOCK << index("qb").min(8),
+            code: Code::ALL[index("qc").min(Code::ALL.len() - 1)],
+            block: index("qh").saturating_sub(1),
+            rank: index("qr"),
+            seed: at("qs") as u64,
+        }
+    }
+
     /// The controls moved into range, and a sentence for each one that moved: the side into
     /// 64…1024, the block size into 16…4096 and onto a power of two, ν into 1…100 and k into
     /// 1…100 (NaN to their lower ends), the block onto an existing one, the rank into 1…size.
@@ -420,6 +442,31 @@ impl QuantFigure {
         (largest, 0.5 * self.codebook.largest_gap() * absmax)
     }
 
+    /// Shows block `block` (0-based) in the histogram, or the last block if there are fewer.
+    pub fn select_block(&mut self, block: usize) {
+        let blocks = self.quantised.absmax.len().max(1);
+        self.params.block = block.min(blocks - 1);
+    }
+
+    /// The top-left corner of matrix `id`, at most `side`×`side`, for a heatmap whose cells stay
+    /// visible at any size of W.
+    pub fn corner(&self, id: QuantMatrix, side: usize) -> DMatrix<f64> {
+        let n = self.params.size;
+        let m = side.min(n);
+        let error;
+        let values: &[f64] = match id {
+            QuantMatrix::Weights => &self.weights,
+            QuantMatrix::Dequantised => &self.dequantised,
+            QuantMatrix::Error => {
+                error = self.error();
+                &error
+            }
+        };
+        DMatrix::from_fn(m, m, |row, col| {
+            values.get(row * n + col).copied().unwrap_or(0.0)
+        })
+    }
+
     /// The histogram of block `params.block`.
     pub fn histogram(&self) -> BlockHistogram {
         let b = self.params.block_size;
@@ -515,7 +562,7 @@ fn mean_square(values: &[f64]) -> f64 {
 }
 
 /// Mean squared error of each code against block size, for one matrix.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BlockSizeSeries {
     /// One series a code, in [`Code::ALL`]'s order: (block size, MSE).
     pub series: Vec<(Code, Vec<(usize, f64)>)>,

@@ -13,6 +13,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::factorisation::{Spectra, SpectraInput, SpectraWorkbench};
 use super::intrinsic::{Approximation, MatrixSpec, Workbench};
+use super::qlora::{BlockSizeSeries, QloraParams, QuantFigure, QuantMatrix};
+use crate::math::svd::singular_values;
 
 /// What the page asks a worker for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,14 @@ pub enum Request {
         job: u32,
         /// The matrices.
         input: SpectraInput,
+    },
+    /// Chapter 3's slow numbers for the matrix `params` describe: the quantisation error's
+    /// singular values and each code's error against block size.
+    QuantError {
+        /// The request's job number.
+        job: u32,
+        /// The matrix, its code and block size.
+        params: QloraParams,
     },
 }
 
@@ -81,6 +91,17 @@ pub enum Answer {
         /// Milliseconds the worker took.
         ms: f64,
     },
+    /// What a [`Request::QuantError`] asked for.
+    QuantError {
+        /// The request's job number.
+        job: u32,
+        /// The singular values of W − dequant(Q(W)), descending.
+        sigma: Vec<f64>,
+        /// Each code's mean squared error against block size.
+        series: BlockSizeSeries,
+        /// Milliseconds the worker took.
+        ms: f64,
+    },
 }
 
 impl Answer {
@@ -90,7 +111,8 @@ impl Answer {
             Self::Ready | Self::Failed { .. } => None,
             Self::Spectrum { job, .. }
             | Self::Approximation { job, .. }
-            | Self::Spectra { job, .. } => Some(*job),
+            | Self::Spectra { job, .. }
+            | Self::QuantError { job, .. } => Some(*job),
         }
     }
 }
@@ -145,6 +167,15 @@ impl Workbenches {
                 spectra: self.spectra.spectra(input),
                 ms: clock() - started,
             },
+            Request::QuantError { job, params } => {
+                let figure = QuantFigure::new(&params);
+                Answer::QuantError {
+                    job,
+                    sigma: singular_values(&figure.matrix(QuantMatrix::Error)),
+                    series: BlockSizeSeries::new(&params),
+                    ms: clock() - started,
+                }
+            }
         }
     }
 }

@@ -247,7 +247,7 @@ fn dynamic_levels() -> Vec<f64> {
 }
 
 /// The three 4-bit codes the chapter compares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Code {
     /// 4-bit NormalFloat: quantiles of N(0, 1), 16 levels.
     Nf4,
@@ -525,7 +525,7 @@ pub fn bits_per_parameter(block_size: u64, double_quantised: bool) -> Fraction {
 }
 
 /// How a weight matrix's entries are drawn.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Distribution {
     /// Standard normal entries.
     Normal,

@@ -67,9 +67,15 @@ fn data_id(figure: FigureId) -> String {
     format!("{}-data", figure.element_id())
 }
 
-fn fill(doc: &Document, details: &HtmlDetailsElement, tables: &[Table]) -> Result<(), JsValue> {
-    let Some(body) = details.query_selector(".table-scroll")? else {
-        return Ok(());
+/// Fills `container`'s `.table-scroll` (or `container` itself, if it is one) with `tables`.
+pub fn fill(doc: &Document, container: &Element, tables: &[Table]) -> Result<(), JsValue> {
+    let body = if container.class_list().contains("table-scroll") {
+        container.clone()
+    } else {
+        match container.query_selector(".table-scroll")? {
+            Some(body) => body,
+            None => return Ok(()),
+        }
     };
     body.set_text_content(None);
     if tables.is_empty() {

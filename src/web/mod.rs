@@ -18,6 +18,7 @@ mod intrinsic;
 mod maths;
 mod paint;
 mod permalink;
+pub mod qlora;
 mod quiz;
 mod rank;
 mod share;

@@ -1,19 +1,29 @@
-//! The registry: control rows and figure ids, checked against themselves and against the markup in
-//! www/index.html, which repeats them for the page to work before the module has loaded.
+//! The registry: control rows and figure ids, checked against themselves and against the markup of
+//! every chapter's page, which repeats them for the page to work before the module has loaded.
 
 use lora_explorer::figures::FigureId;
 use lora_explorer::permalink::EMBED_KEY;
 use lora_explorer::state::ChapterState;
-use lora_explorer::state::{format_float, Kind, PageState};
+use lora_explorer::state::{format_float, Kind, PageState, QloraPage};
 
+/// Chapter 1's page.
 const PAGE: &str = include_str!("../../www/index.html");
 
-/// The opening tag of the element with id `id`, if the page has one.
-fn tag_with_id<'a>(id: &str) -> Option<&'a str> {
-    let at = PAGE.find(&format!(" id=\"{id}\""))?;
-    let start = PAGE[..at].rfind('<')?;
-    let end = at + PAGE[at..].find('>')?;
-    Some(&PAGE[start..=end])
+/// Chapter 3's page.
+const QLORA_PAGE: &str = include_str!("../../www/qlora/index.html");
+
+/// Every chapter's page, in reading order, with its path.
+const PAGES: [(&str, &str); 2] = [
+    ("www/index.html", PAGE),
+    ("www/qlora/index.html", QLORA_PAGE),
+];
+
+/// The opening tag of the element with id `id`, if `page` has one.
+fn tag_with_id<'a>(page: &'a str, id: &str) -> Option<&'a str> {
+    let at = page.find(&format!(" id=\"{id}\""))?;
+    let start = page[..at].rfind('<')?;
+    let end = at + page[at..].find('>')?;
+    Some(&page[start..=end])
 }
 
 /// The value of attribute `name` in `tag`.
@@ -29,26 +39,31 @@ fn has_flag(tag: &str, name: &str) -> bool {
         .any(|after| tag.contains(&format!(" {name}{after}")))
 }
 
-/// The text of the element that opens with `opening`, up to `closing`.
-fn text_after<'a>(opening: &str, closing: &str) -> Option<&'a str> {
-    let rest = &PAGE[PAGE.find(opening)? + opening.len()..];
+/// The text of the element that opens with `opening` in `page`, up to `closing`.
+fn text_after<'a>(page: &'a str, opening: &str, closing: &str) -> Option<&'a str> {
+    let rest = &page[page.find(opening)? + opening.len()..];
     Some(&rest[..rest.find(closing)?])
 }
 
-/// What in the markup differs from control `key`'s row at the default state.
+/// What in chapter 1's markup differs from control `key`'s row at `state`.
 fn differences(state: &PageState, key: &str) -> Vec<String> {
+    differences_in(("www/index.html", PAGE), state, key)
+}
+
+/// What in `page` (its path and text) differs from control `key`'s row at `state`.
+fn differences_in((path, page): (&str, &str), state: &impl ChapterState, key: &str) -> Vec<String> {
     let Some(control) = state.controls().into_iter().find(|c| c.key == key) else {
         return vec![format!("{key}: not in the registry")];
     };
-    let Some(tag) = tag_with_id(key) else {
-        return vec![format!("{key}: no element with this id in www/index.html")];
+    let Some(tag) = tag_with_id(page, key) else {
+        return vec![format!("{key}: no element with this id in {path}")];
     };
     let mut found = Vec::new();
     let mut compare = |what: &str, markup: Option<String>, registry: String| {
         if markup.as_deref() != Some(registry.as_str()) {
             let markup = markup.map_or("missing".to_string(), |m| format!("“{m}”"));
             found.push(format!(
-                "{key}: {what} is {markup} in www/index.html, “{registry}” in the registry"
+                "{key}: {what} is {markup} in {path}, “{registry}” in the registry"
             ));
         }
     };
@@ -59,7 +74,7 @@ fn differences(state: &PageState, key: &str) -> Vec<String> {
     );
     compare(
         "the label",
-        text_after(&format!("<label for=\"{key}\">"), "</label>").map(String::from),
+        text_after(page, &format!("<label for=\"{key}\">"), "</label>").map(String::from),
         control.label.to_string(),
     );
     let number = |name: &str| {
@@ -82,6 +97,7 @@ fn differences(state: &PageState, key: &str) -> Vec<String> {
             compare(
                 "the printed value",
                 text_after(
+                    page,
                     &format!("<output id=\"{key}-out\" for=\"{key}\">"),
                     "</output>",
                 )
@@ -103,7 +119,7 @@ fn differences(state: &PageState, key: &str) -> Vec<String> {
         }
         Kind::Choice(options, default) => {
             compare("the element", Some(tag[..7].to_string()), "<select".into());
-            let body = text_after(tag, "</select>").unwrap_or_default();
+            let body = text_after(page, tag, "</select>").unwrap_or_default();
             let tags: Vec<&str> = body
                 .split("<option")
                 .skip(1)
@@ -128,21 +144,33 @@ fn differences(state: &PageState, key: &str) -> Vec<String> {
     found
 }
 
-#[test]
-fn the_markups_controls_match_the_registry() {
-    let state = PageState::default();
+/// Every difference between `page`'s controls and the rows of its chapter's state `S`.
+fn page_differences<S: ChapterState>((path, page): (&str, &str)) -> Vec<String> {
+    let state = S::default();
     let mut found: Vec<String> = state
         .keys()
         .iter()
-        .flat_map(|key| differences(&state, key))
+        .flat_map(|key| differences_in((path, page), &state, key))
         .collect();
     // Every control in the markup has a row (the benchmarks move what the markup has).
-    for piece in PAGE.split(" data-key=\"").skip(1) {
+    for piece in page.split(" data-key=\"").skip(1) {
         let key = &piece[..piece.find('"').unwrap_or(0)];
         if !state.keys().contains(&key) {
-            found.push(format!("{key}: in www/index.html but not in the registry"));
+            found.push(format!("{key}: in {path} but not in the registry"));
         }
     }
+    found
+}
+
+#[test]
+fn the_markups_controls_match_the_registry() {
+    let found = page_differences::<PageState>(PAGES[0]);
+    assert!(found.is_empty(), "\n{}", found.join("\n"));
+}
+
+#[test]
+fn chapter_3s_controls_match_the_registry() {
+    let found = page_differences::<QloraPage>(PAGES[1]);
     assert!(found.is_empty(), "\n{}", found.join("\n"));
 }
 
@@ -163,8 +191,14 @@ fn a_changed_attribute_is_named() {
 
 #[test]
 fn keys_are_unique_on_the_site_and_not_a_links_own() {
-    let state = PageState::default();
-    let keys = state.keys();
+    // The theme, `pt`, is every chapter's; every other key belongs to one chapter.
+    let mut keys = PageState::default().keys();
+    keys.extend(
+        QloraPage::default()
+            .keys()
+            .into_iter()
+            .filter(|k| *k != "pt"),
+    );
     let mut sorted = keys.clone();
     sorted.sort_unstable();
     sorted.dedup();
@@ -179,7 +213,11 @@ fn keys_are_unique_on_the_site_and_not_a_links_own() {
 
 #[test]
 fn every_row_is_consistent() {
-    let state = PageState::default();
+    every_row_is_consistent_in(&PageState::default());
+    every_row_is_consistent_in(&QloraPage::default());
+}
+
+fn every_row_is_consistent_in(state: &impl ChapterState) {
     let keys = state.keys();
     for (position, control) in state.controls().into_iter().enumerate() {
         let key = control.key;
@@ -201,9 +239,10 @@ fn every_row_is_consistent() {
 
 #[test]
 fn figure_ids_are_the_markups_in_page_order() {
-    let in_markup: Vec<&str> = PAGE
-        .split(" id=\"fig-")
-        .skip(1)
+    // Chapter after chapter: ids are unique across the site, and `?embed=` works on every page.
+    let in_markup: Vec<&str> = PAGES
+        .iter()
+        .flat_map(|(_, page)| page.split(" id=\"fig-").skip(1))
         .map(|piece| &piece[..piece.find('"').unwrap_or(0)])
         .collect();
     let ids: Vec<&str> = FigureId::ALL.iter().map(|id| id.as_str()).collect();

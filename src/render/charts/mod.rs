@@ -17,8 +17,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod qlora;
 mod spectra;
 
+pub use qlora::{block_size_chart, codes_chart, histogram_chart, loftq_chart};
 pub use spectra::{factorisation_spectra_chart, IndexAxis};
 
 use crate::format;

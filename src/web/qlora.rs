@@ -1,0 +1,364 @@
+//! Chapter 3, "QLoRA": finds the chapter's elements and paints what `figures::qlora` computes.
+//! W is quantised on the main thread when its controls move; the quantisation error's singular
+//! values and every code's error at every block size come from a worker, which starts when those
+//! figures come near the viewport.
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent};
+
+use super::channel::{Channel, Handlers};
+use super::chapter::{ChapterPage, ChapterView};
+use super::dom::{by_id, describe, show_error, typed_by_id, when_near};
+use super::paint::{cell_size, paint_chart, Heatmap};
+use crate::export::Download;
+use crate::figures::qlora::{
+    BlockSizeSeries, CodesFigure, DoubleQuantFigure, LoftqFigure, MemoryFigure, QloraParams,
+    QuantFigure, QuantMatrix,
+};
+use crate::figures::tables::Table;
+use crate::figures::work::{Answer, Request};
+use crate::figures::FigureId;
+use crate::math::quant::memory::QuantSettings;
+use crate::render::charts::{block_size_chart, codes_chart, histogram_chart, loftq_chart, Theme};
+use crate::render::colormap::Diverging;
+use crate::render::heatmap::heatmap_rgba;
+use crate::state::QloraPage;
+
+/// Side of the corner of W the heatmaps show.
+const CORNER: usize = 64;
+
+/// Height of every chart, in CSS pixels.
+const CHART_HEIGHT: f64 = 300.0;
+
+/// The controls that change W or its quantisation (the others only pick what is shown).
+const MATRIX_KEYS: [&str; 7] = ["qn", "qd", "qv", "qk", "qb", "qc", "qs"];
+
+/// Chapter 3's figures, and what the worker last sent for the current matrix.
+pub struct QloraView {
+    codes: CodesFigure,
+    codes_chart: HtmlCanvasElement,
+    codes_caption: Element,
+    figure: Option<QuantFigure>,
+    heatmaps: [Heatmap; 3],
+    heatmap_container: HtmlElement,
+    quant_caption: Element,
+    hist_chart: HtmlCanvasElement,
+    hist_caption: Element,
+    block_status: Element,
+    block_chart: HtmlCanvasElement,
+    block_caption: Element,
+    dq_sums: [Element; 2],
+    dq_caption: Element,
+    loftq_status: Element,
+    loftq_chart: HtmlCanvasElement,
+    loftq_caption: Element,
+    memory_table: Element,
+    memory_caption: Element,
+    channel: Channel,
+    /// The parameters of the latest request to the worker.
+    requested: Option<QloraParams>,
+    /// The worker's answer for them: the error's singular values and the block-size series.
+    received: Option<(Vec<f64>, BlockSizeSeries)>,
+    width: f64,
+    heatmap_width: f64,
+    theme: Theme,
+}
+
+impl ChapterView for QloraView {
+    type State = QloraPage;
+
+    fn new(doc: &Document) -> Result<Self, JsValue> {
+        Ok(Self {
+            codes: CodesFigure::new(),
+            codes_chart: typed_by_id(doc, "q-codes-chart")?,
+            codes_caption: by_id(doc, "q-codes-caption")?,
+            figure: None,
+            heatmaps: [
+                Heatmap::find(doc, "q", "w")?,
+                Heatmap::find(doc, "q", "deq")?,
+                Heatmap::find(doc, "q", "err")?,
+            ],
+            heatmap_container: typed_by_id(doc, "q-heatmaps")?,
+            quant_caption: by_id(doc, "q-quant-caption")?,
+            hist_chart: typed_by_id(doc, "q-hist-chart")?,
+            hist_caption: by_id(doc, "q-hist-caption")?,
+            block_status: by_id(doc, "q-block-status")?,
+            block_chart: typed_by_id(doc, "q-block-chart")?,
+            block_caption: by_id(doc, "q-block-caption")?,
+            dq_sums: [by_id(doc, "q-dq-plain")?, by_id(doc, "q-dq-double")?],
+            dq_caption: by_id(doc, "q-dq-caption")?,
+            loftq_status: by_id(doc, "q-loftq-status")?,
+            loftq_chart: typed_by_id(doc, "q-loftq-chart")?,
+            loftq_caption: by_id(doc, "q-loftq-caption")?,
+            memory_table: by_id(doc, "q-memory-table")?,
+            memory_caption: by_id(doc, "q-memory-caption")?,
+            channel: Channel::new(),
+            requested: None,
+            received: None,
+            width: 0.0,
+            heatmap_width: 0.0,
+            theme: Theme::light(),
+        })
+    }
+
+    fn bind(page: &Rc<ChapterPage<Self>>) -> Result<(), JsValue> {
+        let on_answer = Rc::downgrade(page);
+        let message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+            let Some(page) = on_answer.upgrade() else {
+                return;
+            };
+            let state = page.state.borrow().qlora.clone();
+            let result = page
+                .view
+                .borrow_mut()
+                .on_answer(&message.data(), &QloraParams::from_state(&state));
+            match result {
+                Ok(true) => {
+                    super::datatable::refresh(&*page, &[FigureId::BlockSize, FigureId::Loftq])
+                }
+                Ok(false) => {}
+                Err(err) => show_error(&format!("A figure could not be drawn: {}", describe(&err))),
+            }
+        });
+        let on_failure = Rc::downgrade(page);
+        let error = Closure::<dyn FnMut(Event)>::new(move |_| {
+            if let Some(page) = on_failure.upgrade() {
+                let view = page.view.borrow();
+                let message =
+                    "The background worker could not start: reload the page to try again.";
+                for status in [&view.block_status, &view.loftq_status] {
+                    status.set_text_content(Some(message));
+                    let _ = status.class_list().remove_1("busy");
+                }
+            }
+        });
+        page.view.borrow_mut().channel.attach(Handlers {
+            message: message.into_js_value().unchecked_into(),
+            error: error.into_js_value().unchecked_into(),
+        });
+        let waking = Rc::downgrade(page);
+        when_near(&by_id(&page.doc, "fig-block-size")?, move || {
+            if let Some(page) = waking.upgrade() {
+                if let Err(err) = page.view.borrow_mut().channel.wake() {
+                    show_error(&format!(
+                        "The background worker could not start: {}",
+                        describe(&err)
+                    ));
+                }
+            }
+        })
+    }
+
+    fn measure(&mut self) {
+        self.width = f64::from(self.codes_chart.client_width());
+        self.heatmap_width = f64::from(self.heatmap_container.client_width());
+    }
+
+    fn render(
+        &mut self,
+        state: &QloraPage,
+        theme: &Theme,
+        changed: Option<&str>,
+    ) -> Result<(), JsValue> {
+        let params = QloraParams::from_state(&state.qlora);
+        let everything = changed.is_none();
+        let matrix_moved = changed.is_some_and(|key| MATRIX_KEYS.contains(&key));
+        self.theme = *theme;
+        if everything {
+            self.codes_caption
+                .set_text_content(Some(&self.codes.caption()));
+            let codes = &self.codes;
+            paint_chart(&self.codes_chart, self.width, CHART_HEIGHT, |area| {
+                codes_chart(area, codes, theme)
+            })?;
+        }
+        if everything || matrix_moved || self.figure.is_none() {
+            self.figure = Some(QuantFigure::new(&params));
+            self.paint_matrix(&params)?;
+            self.request(params)?;
+        }
+        if let Some(figure) = self.figure.as_mut() {
+            figure.select_block(params.block);
+        }
+        self.paint_histogram()?;
+        self.paint_worker_figures(&params)?;
+        let memory = MemoryFigure {
+            rank: params.rank as u64,
+            quant: QuantSettings {
+                block_size: params.block_size as u64,
+                double_quantised: true,
+            },
+        };
+        super::datatable::fill(&page_document()?, &self.memory_table, &[memory.table()])?;
+        self.memory_caption
+            .set_text_content(Some(&memory.caption()));
+        Ok(())
+    }
+
+    fn has_csv(figure: FigureId) -> bool {
+        matches!(
+            figure,
+            FigureId::Codes | FigureId::Quantisation | FigureId::BlockSize | FigureId::Loftq
+        )
+    }
+
+    fn downloads(&self, _state: &QloraPage, figure: FigureId) -> Vec<Download> {
+        match figure {
+            FigureId::Codes => self.codes.downloads(),
+            FigureId::Quantisation => self
+                .figure
+                .as_ref()
+                .map_or(Vec::new(), QuantFigure::downloads),
+            FigureId::BlockSize => self.received.iter().map(|(_, s)| s.download()).collect(),
+            FigureId::Loftq => self.loftq(0).map(|f| f.download()).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn has_table(figure: FigureId) -> bool {
+        matches!(
+            figure,
+            FigureId::Codes | FigureId::BlockSize | FigureId::Loftq
+        )
+    }
+
+    fn tables(&self, state: &QloraPage, figure: FigureId) -> Vec<Table> {
+        let rank = QloraParams::from_state(&state.qlora).rank;
+        match figure {
+            FigureId::Codes => self.codes.tables(),
+            FigureId::BlockSize => self.received.iter().map(|(_, s)| s.table()).collect(),
+            FigureId::Loftq => self.loftq(rank).map(|f| f.table()).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl QloraView {
+    /// Paints W's corner, its 4-bit copy and the error, and the figure's caption.
+    fn paint_matrix(&self, params: &QloraParams) -> Result<(), JsValue> {
+        let Some(figure) = &self.figure else {
+            return Ok(());
+        };
+        let corners = QuantMatrix::ALL.map(|id| figure.corner(id, CORNER));
+        let largest = |m: &nalgebra::DMatrix<f64>| m.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+        let shared = largest(&corners[0]).max(largest(&corners[1]));
+        let side = corners[0].nrows();
+        // Three heatmaps side by side, with room between them.
+        let cell = cell_size((self.heatmap_width - 48.0) / 3.0, side as f64, (1.0, 6.0))?;
+        for ((heatmap, corner), id) in self.heatmaps.iter().zip(&corners).zip(QuantMatrix::ALL) {
+            let half_range = if id == QuantMatrix::Error {
+                largest(corner)
+            } else {
+                shared
+            };
+            let rgba = heatmap_rgba(corner, Diverging::new(half_range));
+            heatmap.paint(&rgba, side, side, cell)?;
+            let what = if side < params.size {
+                format!("{} (top-left {side}×{side})", id.name())
+            } else {
+                id.name().to_string()
+            };
+            heatmap.label.set_text_content(Some(&what));
+        }
+        self.quant_caption.set_text_content(Some(&figure.caption()));
+        let double = DoubleQuantFigure::new(figure);
+        for (element, sum) in self.dq_sums.iter().zip(double.sums()) {
+            element.set_text_content(Some(&sum));
+        }
+        self.dq_caption.set_text_content(Some(&double.caption()));
+        Ok(())
+    }
+
+    /// Paints the chosen block's histogram.
+    fn paint_histogram(&self) -> Result<(), JsValue> {
+        let Some(figure) = &self.figure else {
+            return Ok(());
+        };
+        let histogram = figure.histogram();
+        let code = figure.params.code;
+        let theme = self.theme;
+        paint_chart(&self.hist_chart, self.width, CHART_HEIGHT, |area| {
+            histogram_chart(area, &histogram, code, &theme)
+        })?;
+        self.hist_caption
+            .set_text_content(Some(&figure.histogram_caption()));
+        Ok(())
+    }
+
+    /// Asks the worker for `params`' slow numbers, unless it was asked for them last.
+    fn request(&mut self, params: QloraParams) -> Result<(), JsValue> {
+        let asked = QloraParams {
+            block: 0,
+            rank: 0,
+            ..params
+        };
+        if self.requested == Some(asked) {
+            return Ok(());
+        }
+        self.requested = Some(asked);
+        self.received = None;
+        for status in [&self.block_status, &self.loftq_status] {
+            status.class_list().add_1("busy")?;
+        }
+        self.block_status.set_text_content(Some(
+            "Computing every code at every block size in a background worker…",
+        ));
+        self.loftq_status.set_text_content(Some(&format!(
+            "Computing the singular values of the {n}×{n} quantisation error in a background worker…",
+            n = params.size
+        )));
+        self.channel
+            .send(|job| Request::QuantError { job, params: asked })
+    }
+
+    /// Takes a worker's message; returns whether it brought the latest numbers.
+    fn on_answer(&mut self, data: &JsValue, params: &QloraParams) -> Result<bool, JsValue> {
+        let Some(Answer::QuantError {
+            sigma, series, ms, ..
+        }) = self.channel.receive(data)?
+        else {
+            return Ok(false);
+        };
+        self.received = Some((sigma, series));
+        for status in [&self.block_status, &self.loftq_status] {
+            status.class_list().remove_1("busy")?;
+            status.set_text_content(Some(&format!(
+                "Computed in {ms:.0} ms in a background worker."
+            )));
+        }
+        self.paint_worker_figures(params)?;
+        Ok(true)
+    }
+
+    /// The LoftQ figure at `rank`, once the worker has sent the error's singular values.
+    fn loftq(&self, rank: usize) -> Option<LoftqFigure> {
+        let (sigma, _) = self.received.as_ref()?;
+        Some(LoftqFigure::from_sigma(sigma.clone(), rank))
+    }
+
+    /// Paints the block-size chart and the LoftQ chart from the worker's numbers, if they are in.
+    fn paint_worker_figures(&self, params: &QloraParams) -> Result<(), JsValue> {
+        let Some((_, series)) = &self.received else {
+            return Ok(());
+        };
+        let theme = self.theme;
+        paint_chart(&self.block_chart, self.width, CHART_HEIGHT, |area| {
+            block_size_chart(area, series, (params.code, params.block_size), &theme)
+        })?;
+        self.block_caption.set_text_content(Some(&series.caption()));
+        if let Some(loftq) = self.loftq(params.rank) {
+            paint_chart(&self.loftq_chart, self.width, CHART_HEIGHT, |area| {
+                loftq_chart(area, &loftq, &theme)
+            })?;
+            self.loftq_caption.set_text_content(Some(&loftq.caption()));
+        }
+        Ok(())
+    }
+}
+
+/// The page's document.
+fn page_document() -> Result<Document, JsValue> {
+    super::dom::document()
+}
