@@ -446,3 +446,79 @@ mod factorisation_spectra {
         );
     }
 }
+
+mod qlora_charts {
+    use super::*;
+    use lora_explorer::figures::qlora::{
+        BlockSizeSeries, CodesFigure, LoftqFigure, QloraParams, QuantFigure,
+    };
+    use lora_explorer::math::quant::Code;
+    use lora_explorer::render::charts::{
+        block_size_chart, codes_chart, histogram_chart, loftq_chart,
+    };
+
+    /// A small matrix, so the charts' inputs are quick to compute.
+    fn params() -> QloraParams {
+        QloraParams {
+            size: 64,
+            ..QloraParams::default()
+        }
+    }
+
+    #[test]
+    fn the_codes_chart_names_the_three_codes() {
+        let figure = CodesFigure::new();
+        check(
+            |area| codes_chart(area, &figure, &Theme::light()),
+            &["NF4 levels", "FP4 levels", "int4 levels", "Normal density"],
+        );
+    }
+
+    #[test]
+    fn the_histogram_shows_the_codes_levels() {
+        let figure = QuantFigure::new(&params());
+        let histogram = figure.histogram();
+        let svg = check(
+            |area| histogram_chart(area, &histogram, Code::Nf4, &Theme::dark()),
+            &["Values in the block", "NF4 levels"],
+        );
+        // A dashed line a level, each drawn as several segments.
+        assert!(svg.matches("<polyline").count() >= histogram.levels.len());
+    }
+
+    #[test]
+    fn the_block_size_chart_has_a_line_a_code_and_survives_no_error() {
+        let series = BlockSizeSeries::new(&params());
+        check(
+            |area| block_size_chart(area, &series, (Code::Nf4, 64), &Theme::light()),
+            &["NF4", "FP4", "int4", "Block size B (log scale)"],
+        );
+        let exact = BlockSizeSeries {
+            series: vec![(Code::Nf4, vec![(16, 0.0), (64, 0.0)])],
+            distribution: "normal".into(),
+        };
+        check(
+            |area| block_size_chart(area, &exact, (Code::Nf4, 64), &Theme::light()),
+            &["No error to plot"],
+        );
+    }
+
+    #[test]
+    fn the_loftq_chart_compares_with_noise_and_handles_a_zero_error() {
+        let figure = QuantFigure::new(&params());
+        let loftq = LoftqFigure::new(&figure, 16);
+        check(
+            |area| loftq_chart(area, &loftq, &Theme::light()),
+            &["This quantisation error", "Pure noise of the same size"],
+        );
+        let zero = LoftqFigure::from_sigma(vec![0.0; 4], 2);
+        check(
+            |area| loftq_chart(area, &zero, &Theme::light()),
+            &["No error to cancel"],
+        );
+        for size in [(300, 200), (159, 119)] {
+            let (result, _) = render(size, |area| loftq_chart(area, &loftq, &Theme::light()));
+            assert_eq!(result.is_ok(), size.0 >= 160, "{size:?}");
+        }
+    }
+}
