@@ -4,8 +4,10 @@ import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { serveDist, CHROMIUM } from './serve.mjs';
 
-/** Opens the explainer; resolves once every figure has painted its first numbers. */
-export async function openPage({ query = '', viewport = { width: 1280, height: 900 }, headers = {}, colorScheme = 'light' } = {}) {
+/** Opens the explainer at chapter `path` (chapter 1 when empty, else its folder as `qlora/`);
+ * resolves once chapter 1's figures have painted their first numbers, or another chapter has
+ * mounted. */
+export async function openPage({ path = '', query = '', viewport = { width: 1280, height: 900 }, headers = {}, colorScheme = 'light' } = {}) {
   const server = await serveDist({ root: new URL('../../dist/', import.meta.url).pathname, headers });
   const browser = await chromium.launch(CHROMIUM);
   const page = await browser.newPage({ viewport, colorScheme });
@@ -22,16 +24,17 @@ export async function openPage({ query = '', viewport = { width: 1280, height: 9
   page.on('request', (req) => {
     if (new URL(req.url()).origin !== origin && !req.url().startsWith('data:')) foreignRequests.push(req.url());
   });
-  await page.goto(server.url + query);
-  await painted(page);
+  const ready = () => (path ? chapterMounted(page) : painted(page));
+  await page.goto(server.url + path + query);
+  await ready();
   return {
     browser,
     page,
     /** Loads the page afresh at `query`, so that a test starts from a state of its own. With
      * `{ mounted: true }` it waits only until the controls hold their values, not for the workers. */
     goto: async (query, { mounted = false } = {}) => {
-      await page.goto(server.url + query);
-      await (mounted ? page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters')) : painted(page));
+      await page.goto(server.url + path + query);
+      await (mounted && !path ? page.waitForFunction(() => document.getElementById('f-count-1')?.textContent.includes('parameters')) : ready());
     },
     consoleMessages,
     foreignRequests,
@@ -56,6 +59,11 @@ async function painted(page) {
     const caption = document.getElementById('f-spectrum-caption');
     return caption.offsetParent === null || caption.textContent !== '';
   }, null, { timeout: 20000 });
+}
+
+/** Resolves once a chapter's module has mounted: it sets the theme on the root element. */
+async function chapterMounted(page) {
+  await page.waitForFunction(() => document.documentElement.hasAttribute('data-theme'));
 }
 
 /** Scrolls past the figures whose workers start when they come near the viewport, a frame at a

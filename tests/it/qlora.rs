@@ -524,3 +524,94 @@ mod figures {
         assert_eq!(table.rows[3][3], "783 GB");
     }
 }
+
+mod chapter_state {
+    use lora_explorer::figures::qlora::{QloraParams, QuantFigure, QuantMatrix};
+    use lora_explorer::math::quant::{Code, Distribution};
+    use lora_explorer::permalink::{parse_chapter, to_query};
+    use lora_explorer::state::{ChapterState, QloraPage};
+
+    #[test]
+    fn the_default_page_is_qloras_setting() {
+        let params = QloraParams::from_state(&QloraPage::default().qlora);
+        assert_eq!(params, QloraParams::default());
+    }
+
+    #[test]
+    fn a_link_sets_every_parameter() {
+        let parsed = parse_chapter::<QloraPage>(
+            "?v=1&qn=512&qd=student-t&qv=3&qb=256&qc=fp4&qh=5&qr=32&qs=7",
+        );
+        assert!(parsed.notices.is_empty(), "{:?}", parsed.notices);
+        let params = QloraParams::from_state(&parsed.state.qlora);
+        assert_eq!(params.size, 512);
+        assert_eq!(params.distribution, Distribution::StudentT { nu: 3.0 });
+        assert_eq!(params.block_size, 256);
+        assert_eq!(params.code, Code::Fp4);
+        assert_eq!(params.block, 4);
+        assert_eq!(params.rank, 32);
+        assert_eq!(params.seed, 7);
+        // The query prints back what it read.
+        let query = to_query(&parsed.state, None);
+        assert_eq!(parse_chapter::<QloraPage>(&query).state, parsed.state);
+    }
+
+    #[test]
+    fn outliers_and_bad_values_are_clamped_with_a_notice() {
+        let parsed = parse_chapter::<QloraPage>("?qd=outliers&qk=1000&qb=17&fd=3");
+        let params = QloraParams::from_state(&parsed.state.qlora);
+        assert_eq!(params.distribution, Distribution::Outliers { k: 100.0 });
+        assert_eq!(
+            params.block_size, 64,
+            "an unknown block size keeps the default"
+        );
+        let notices = parsed.notices.join(" ");
+        assert!(
+            notices.contains("qk = “1000” is out of range; 100 was used"),
+            "{notices}"
+        );
+        assert!(
+            notices.contains("qb = “17” is not a valid value"),
+            "{notices}"
+        );
+        // Chapter 1's keys are not this page's.
+        assert!(
+            notices.contains("“fd” is not one this page knows"),
+            "{notices}"
+        );
+    }
+
+    #[test]
+    fn the_corner_is_the_top_left_of_each_matrix_and_the_block_is_clamped() {
+        let params = QloraParams {
+            size: 64,
+            ..QloraParams::default()
+        };
+        let mut figure = QuantFigure::new(&params);
+        let n = params.size;
+        let corner = figure.corner(QuantMatrix::Weights, 8);
+        assert_eq!(corner.shape(), (8, 8));
+        assert_eq!(corner[(2, 5)], figure.weights[2 * n + 5]);
+        let error = figure.corner(QuantMatrix::Error, 100);
+        assert_eq!(error.shape(), (64, 64));
+        assert_eq!(
+            error[(63, 1)],
+            figure.weights[63 * n + 1] - figure.dequantised[63 * n + 1]
+        );
+        // 64×64 in blocks of 64: 64 blocks, numbered 0…63.
+        figure.select_block(1000);
+        assert_eq!(figure.histogram().block, 63);
+        figure.select_block(3);
+        assert_eq!(figure.histogram().start, (3, 0));
+    }
+
+    #[test]
+    fn every_key_reads_and_writes_through_the_chapter_state() {
+        let mut state = QloraPage::default();
+        for key in state.keys() {
+            let value = state.get(key).unwrap_or_default();
+            assert!(state.set(key, &value).is_ok(), "{key}");
+        }
+        assert_eq!(state, QloraPage::default());
+    }
+}

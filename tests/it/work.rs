@@ -172,3 +172,30 @@ fn a_worker_answers_with_what_the_core_computes() {
         other => panic!("a spectra request answered {other:?}"),
     }
 }
+
+#[test]
+fn the_quantisation_errors_numbers_travel_and_match_the_core() {
+    use lora_explorer::figures::qlora::{BlockSizeSeries, QloraParams, QuantFigure, QuantMatrix};
+    use lora_explorer::math::svd::singular_values;
+    let params = QloraParams {
+        size: 64,
+        ..QloraParams::default()
+    };
+    let request = Request::QuantError { job: 9, params };
+    let bytes = request.to_bytes().unwrap();
+    let read = Request::from_bytes(&bytes).unwrap();
+    assert_eq!(read, request);
+    let answer = Workbenches::default().answer(read, || 0.0);
+    let Answer::QuantError {
+        job, sigma, series, ..
+    } = answer.clone()
+    else {
+        panic!("not the quantisation error's answer: {answer:?}");
+    };
+    assert_eq!(job, 9);
+    let error = QuantFigure::new(&params).matrix(QuantMatrix::Error);
+    assert_eq!(sigma, singular_values(&error));
+    assert_eq!(series, BlockSizeSeries::new(&params));
+    let back = Answer::from_bytes(&answer.to_bytes().unwrap()).unwrap();
+    assert_eq!(back, answer);
+}
