@@ -98,9 +98,29 @@ def check(name, browser, url):
     results.append((f"every canvas painted{' (blank: ' + ', '.join(blank) + ')' if blank else ''}", not blank))
     with open(f"test-results/engine-{name}.png", "wb") as out:
         out.write(browser.screenshot())
+    results += check_qlora(name, browser, url)
     for what, ok in results:
         print(f"{name}: {'ok' if ok else 'FAILED'}  {what}")
     return all(ok for _, ok in results)
+
+
+def check_qlora(name, browser, url):
+    """Chapter 3: its figures paint, the worker's figures arrive once scrolled to, every slider and
+    selector moves without an error."""
+    results = []
+    browser.go(url + "qlora/?v=1&qn=128")
+    results.append(("chapter 3 paints", wait(browser, "return document.getElementById('q-quant-caption').textContent !== ''")))
+    wait(browser, "document.getElementById('fig-loftq').scrollIntoView(); return true")
+    results.append(("chapter 3's worker answers", wait(browser, "return document.getElementById('q-loftq-caption').textContent !== ''", 120)))
+    browser.run("""for (const el of document.querySelectorAll('[data-key]')) {
+        const values = el.tagName === 'SELECT' ? [...el.options].map((o) => o.value) : [el.min, el.max];
+        for (const value of values) { el.value = value; el.dispatchEvent(new Event('input', { bubbles: true })); }
+    }""")
+    time.sleep(4)
+    results.append(("chapter 3: every control at its ends, no error", browser.run("return document.getElementById('error-banner').hidden")))
+    with open(f"test-results/engine-{name}-qlora.png", "wb") as out:
+        out.write(browser.screenshot())
+    return results
 
 
 def main():
