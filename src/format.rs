@@ -46,7 +46,11 @@ pub fn fewer_or_more(part: u64, whole: u64) -> String {
 
 /// A count and a noun that agrees with it: (1, "component", "components") → "1 component".
 pub fn count_noun(n: u64, singular: &str, plural: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { singular } else { plural })
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { singular } else { plural }
+    )
 }
 
 /// A signed value with a true minus sign and `decimals` decimals: −0.25 → "−0.25".

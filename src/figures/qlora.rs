@@ -376,6 +376,10 @@ pub struct QuantFigure {
     pub quantised: Quantised,
     /// dequant(Q(W)), row-major.
     pub dequantised: Vec<f64>,
+    /// W − dequant(Q(W)), row-major: computed once, read by every caption and matrix.
+    error: Vec<f64>,
+    /// Its mean square.
+    mse: f64,
     /// The code used.
     codebook: Codebook,
 }
@@ -384,26 +388,46 @@ impl QuantFigure {
     /// Draws W and quantises it; `params` are clamped first.
     pub fn new(params: &QloraParams) -> Self {
         let (params, _) = params.clamped();
-        let weights = params.weights();
+        Self::quantise(params, params.weights())
+    }
+
+    /// The figure at `params`, drawing W again only if its side, distribution or seed changed:
+    /// a new block size or code only quantises again.
+    pub fn update(self, params: &QloraParams) -> Self {
+        let (params, _) = params.clamped();
+        let same = |p: &QloraParams| (p.size, p.distribution, p.seed);
+        if same(&params) == same(&self.params) {
+            Self::quantise(params, self.weights)
+        } else {
+            Self::quantise(params, params.weights())
+        }
+    }
+
+    /// Quantises `weights`, W at `params` (clamped).
+    fn quantise(params: QloraParams, weights: Vec<f64>) -> Self {
         let codebook = params.code.codebook();
         let quantised = Quantised::new(&weights, params.block_size, &codebook);
         let dequantised = quantised.dequantise(&codebook);
+        let error: Vec<f64> = weights
+            .iter()
+            .zip(&dequantised)
+            .map(|(w, d)| w - d)
+            .collect();
+        let mse = mean_square(&error);
         Self {
             params,
             weights,
             quantised,
             dequantised,
+            error,
+            mse,
             codebook,
         }
     }
 
     /// The error W − dequant(Q(W)), row-major.
-    pub fn error(&self) -> Vec<f64> {
-        self.weights
-            .iter()
-            .zip(&self.dequantised)
-            .map(|(w, d)| w - d)
-            .collect()
+    pub fn error(&self) -> &[f64] {
+        &self.error
     }
 
     /// One of the three matrices, size×size.
@@ -412,13 +436,13 @@ impl QuantFigure {
         match id {
             QuantMatrix::Weights => square(&self.weights, size),
             QuantMatrix::Dequantised => square(&self.dequantised, size),
-            QuantMatrix::Error => square(&self.error(), size),
+            QuantMatrix::Error => square(self.error(), size),
         }
     }
 
     /// The mean squared error.
     pub fn mse(&self) -> f64 {
-        mean_square(&self.error())
+        self.mse
     }
 
     /// ‖W − dequant(Q(W))‖_F / ‖W‖_F, 0 for a zero W.
@@ -453,14 +477,10 @@ impl QuantFigure {
     pub fn corner(&self, id: QuantMatrix, side: usize) -> DMatrix<f64> {
         let n = self.params.size;
         let m = side.min(n);
-        let error;
         let values: &[f64] = match id {
             QuantMatrix::Weights => &self.weights,
             QuantMatrix::Dequantised => &self.dequantised,
-            QuantMatrix::Error => {
-                error = self.error();
-                &error
-            }
+            QuantMatrix::Error => &self.error,
         };
         DMatrix::from_fn(m, m, |row, col| {
             values.get(row * n + col).copied().unwrap_or(0.0)

@@ -29,6 +29,9 @@ use crate::state::QloraPage;
 /// Side of the corner of W the heatmaps show.
 const CORNER: usize = 64;
 
+/// Below this width, in CSS pixels, the stylesheet stacks the heatmaps.
+const STACKED_BELOW: f64 = 600.0;
+
 /// Height of every chart, in CSS pixels.
 const CHART_HEIGHT: f64 = 300.0;
 
@@ -175,7 +178,10 @@ impl ChapterView for QloraView {
             })?;
         }
         if everything || matrix_moved || self.figure.is_none() {
-            self.figure = Some(QuantFigure::new(&params));
+            self.figure = Some(match self.figure.take() {
+                Some(figure) => figure.update(&params),
+                None => QuantFigure::new(&params),
+            });
             self.paint_matrix(&params)?;
             self.request(params)?;
         }
@@ -245,8 +251,13 @@ impl QloraView {
         let largest = |m: &nalgebra::DMatrix<f64>| m.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
         let shared = largest(&corners[0]).max(largest(&corners[1]));
         let side = corners[0].nrows();
-        // Three heatmaps side by side, with room between them.
-        let cell = cell_size((self.heatmap_width - 48.0) / 3.0, side as f64, (1.0, 6.0))?;
+        // Three heatmaps side by side with room between them; stacked, each takes the width.
+        let per_map = if self.heatmap_width < STACKED_BELOW {
+            self.heatmap_width
+        } else {
+            (self.heatmap_width - 48.0) / 3.0
+        };
+        let cell = cell_size(per_map, side as f64, (1.0, 6.0))?;
         for ((heatmap, corner), id) in self.heatmaps.iter().zip(&corners).zip(QuantMatrix::ALL) {
             let half_range = if id == QuantMatrix::Error {
                 largest(corner)

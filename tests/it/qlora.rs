@@ -615,3 +615,27 @@ mod chapter_state {
         assert_eq!(state, QloraPage::default());
     }
 }
+
+#[test]
+fn an_updated_figure_equals_a_fresh_one() {
+    use lora_explorer::figures::qlora::{QloraParams, QuantFigure};
+    use lora_explorer::math::quant::{Code, Distribution};
+    let first = QloraParams {
+        size: 64,
+        ..QloraParams::default()
+    };
+    let figure = QuantFigure::new(&first);
+    // A new code and block size reuse W; a new distribution draws it again.
+    let requantised = QloraParams {
+        block_size: 16,
+        code: Code::Int4,
+        ..first
+    };
+    let figure = figure.update(&requantised);
+    assert_eq!(figure, QuantFigure::new(&requantised));
+    let redrawn = QloraParams {
+        distribution: Distribution::Outliers { k: 9.0 },
+        ..requantised
+    };
+    assert_eq!(figure.update(&redrawn), QuantFigure::new(&redrawn));
+}
