@@ -337,8 +337,13 @@ impl LossChart {
             "no label noise".to_string()
         };
         if self.rank >= self.target_rank {
+            let floor = if noise > 0.0 {
+                format!("the label noise alone, ½·d·σ² = {}", loss_text(noise))
+            } else {
+                "0: the labels have no noise".to_string()
+            };
             format!(
-                "Rank {} has room for all {} of ΔW*, so the floor is {noise_text} alone.",
+                "Rank {} has room for all {} of ΔW*, so the floor is {floor}.",
                 self.rank,
                 count_noun(self.target_rank as u64, "singular value", "singular values")
             )
@@ -546,9 +551,11 @@ fn loss_text(x: f64) -> String {
     significant(x, 3)
 }
 
-/// A share as a percentage with two significant figures: 0.0312 → "3.1%".
+/// A share as a percentage with two significant figures, a whole number without its ".0":
+/// 0.0312 → "3.1%", 0.01 → "1%".
 fn percent(share: f64) -> String {
-    format!("{}%", significant(100.0 * share, 2))
+    let text = significant(100.0 * share, 2);
+    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 /// `text` with its first letter in upper case.

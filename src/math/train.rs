@@ -1136,8 +1136,8 @@ pub fn pissa_factors(w0: &DMatrix<f64>, rank: usize, scale: f64) -> (DMatrix<f64
     let root_scale = scale.sqrt();
     let mut b = DMatrix::zeros(d, rank);
     let mut a = DMatrix::zeros(rank, k);
-    for l in 0..u_sigma.ncols() {
-        let root = sigma[l].sqrt();
+    for (l, &value) in sigma.iter().enumerate().take(u_sigma.ncols()) {
+        let root = value.sqrt();
         if root > 0.0 {
             // U_r·S_r divided by √σ is U_r·√S_r.
             b.set_column(l, &(u_sigma.column(l) / (root * root_scale)));
