@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::format::{count_noun, ratio, significant, thousands};
 use crate::math::svd::{rank_for_energy, singular_values};
 use crate::math::train::{
-    Curves, Floor, LearnForget, Method, Status, SweepPoint, SweepProgress, Trainer,
+    Curves, Floor, Init, LearnForget, Method, Status, SweepPoint, SweepProgress, Trainer,
 };
 
 /// The share of energy a snapshot's "rank for 90%" reaches.
@@ -66,7 +66,7 @@ pub enum Panel {
     Target,
     /// Full fine-tuning's update ΔW.
     Full,
-    /// LoRA's update, s·B·A (plus PiSSA's W_res − W₀).
+    /// LoRA's update: s·B·A, or with PiSSA s·B·A − s·B₀·A₀.
     Lora,
     /// LoRA's update minus ΔW*'s best rank-r approximation.
     LoraMinusBest,
@@ -81,7 +81,7 @@ impl Panel {
         match self {
             Self::Target => "ΔW*",
             Self::Full => "Full fine-tuning's ΔW",
-            Self::Lora => "LoRA's s·BA",
+            Self::Lora => "LoRA's update",
             Self::LoraMinusBest => "LoRA − best rank-r ΔW*",
         }
     }
@@ -123,6 +123,8 @@ pub struct Snapshot {
     pub step: usize,
     /// LoRA's rank r.
     pub rank: usize,
+    /// The largest rank LoRA's update can have: r, or with PiSSA min(2r, d, k).
+    pub lora_max_rank: usize,
     /// The panels the trainer has, in [`Panel::ALL`]'s order (no full fine-tuning panel
     /// without that run, no LoRA panels without LoRA).
     pub panels: Vec<PanelData>,
@@ -145,6 +147,7 @@ impl Snapshot {
         Self {
             step: trainer.step_count(),
             rank,
+            lora_max_rank: lora_max_rank(trainer),
             panels,
         }
     }
@@ -178,7 +181,7 @@ impl Snapshot {
             learnt.push(format!(
                 "LoRA's needs {}, and can never have more than {}",
                 values(lora.rank_90),
-                self.rank
+                self.lora_max_rank
             ));
         }
         if !learnt.is_empty() {
@@ -211,6 +214,8 @@ pub struct LossChart {
     pub d: usize,
     /// The number of non-zero singular values of ΔW*.
     pub target_rank: usize,
+    /// How LoRA started: PiSSA's floor is not Eckart–Young's of ΔW* alone.
+    pub init: Init,
     /// Every recorded point.
     pub curves: Curves,
     /// The floor of LoRA's rank.
@@ -230,6 +235,7 @@ impl LossChart {
             rank: trainer.config().train.rank,
             d: trainer.config().task.d,
             target_rank: numerical_rank(sigma),
+            init: trainer.config().train.init,
             curves: trainer.curves().clone(),
             floor: trainer.floor(),
             full: trainer.status(Method::Full),
@@ -336,6 +342,20 @@ impl LossChart {
         } else {
             "no label noise".to_string()
         };
+        if self.init == Init::Pissa {
+            let top = if self.rank == 1 {
+                "top direction".to_string()
+            } else {
+                format!("top {} directions", self.rank)
+            };
+            return format!(
+                "PiSSA freezes W₀ less its best rank-{r} approximation, so a rank-{r} adapter \
+                 must hold W₀'s {top} as well as ΔW*: the floor is the test loss of the best \
+                 rank-{r} fit of the two (worth {} in expectation), plus {noise_text}.",
+                loss_text((self.floor.expected - noise).max(0.0)),
+                r = self.rank,
+            );
+        }
         if self.rank >= self.target_rank {
             let floor = if noise > 0.0 {
                 format!("the label noise alone, ½·d·σ² = {}", loss_text(noise))
@@ -518,6 +538,17 @@ pub fn numerical_rank(sigma: &[f64]) -> usize {
         .iter()
         .filter(|&&s| s > RANK_TOLERANCE * largest)
         .count()
+}
+
+/// The largest rank the trainer's LoRA update can have: r, or with PiSSA (whose update is
+/// s·B·A − s·B₀·A₀) min(2r, d, k).
+fn lora_max_rank(trainer: &Trainer) -> usize {
+    let config = trainer.config();
+    let rank = config.train.rank;
+    match config.train.init {
+        Init::Pissa => (2 * rank).min(config.task.d).min(config.task.k),
+        Init::Peft | Init::Gaussian => rank,
+    }
 }
 
 /// "full fine-tuning" or "LoRA (rank 4)", capitalised as a sentence starts.

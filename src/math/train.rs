@@ -54,9 +54,9 @@ pub const MAX_RELATIVE_SIZE: f64 = 10.0;
 /// The largest label noise σ.
 pub const MAX_NOISE: f64 = 10.0;
 /// Examples of the held-out test set of the new task.
-pub const TEST_EXAMPLES: usize = 4096;
+pub const TEST_EXAMPLES: usize = 2048;
 /// Examples of the held-out set of the pretraining task, which measures forgetting.
-pub const PRETRAIN_EXAMPLES: usize = 2048;
+pub const PRETRAIN_EXAMPLES: usize = 1024;
 
 /// Adam's decay of the first moment.
 pub const ADAM_BETA1: f64 = 0.9;
@@ -310,7 +310,8 @@ impl Point {
     }
 }
 
-/// The loss no update of rank at most r can beat on the new task.
+/// The loss no update of rank at most r can beat on the new task (with PiSSA, no update of its
+/// form: see [`Task::floor_with_offset`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Floor {
     /// The rank.
@@ -320,7 +321,8 @@ pub struct Floor {
     pub expected: f64,
     /// The noise term ½·d·σ², the floor of every rank.
     pub noise: f64,
-    /// The test-set loss of W₀ + ΔW*_r, ΔW*_r the best rank-r approximation of ΔW*.
+    /// The test-set loss of the best such update: W₀ + ΔW*_r, ΔW*_r the best rank-r
+    /// approximation of ΔW*.
     pub on_test: f64,
 }
 
@@ -337,30 +339,26 @@ struct Moments {
 }
 
 impl Moments {
-    /// Moments of examples given row by row: `x(n, row)` fills row n of X, `t(n, row)` of T.
-    fn gather(
-        count: usize,
-        d: usize,
-        k: usize,
-        mut x: impl FnMut(usize, &mut [f64]),
-        mut t: impl FnMut(usize, &[f64], &mut [f64]),
-    ) -> Self {
+    /// Moments of `count` examples: inputs X (count×k) and targets T (count×d), row-major; no
+    /// targets means zero targets.
+    fn of(x: &[f64], t: Option<&[f64]>, count: usize, d: usize, k: usize) -> Self {
+        let inv = 1.0 / count.max(1) as f64;
+        let mut xt = vec![0.0; k * count];
+        transpose(x, &mut xt, count, k);
         let mut second = vec![0.0; k * k];
+        gemm(inv, &xt, x, &mut second, (k, count, k));
         let mut cross = vec![0.0; d * k];
         let mut energy = 0.0;
-        let (mut xs, mut ts) = (vec![0.0; k], vec![0.0; d]);
-        for n in 0..count {
-            x(n, &mut xs);
-            t(n, &xs, &mut ts);
-            accumulate_outer(&mut second, &xs, &xs);
-            accumulate_outer(&mut cross, &ts, &xs);
-            energy += ts.iter().map(|v| v * v).sum::<f64>();
+        if let Some(t) = t {
+            let mut tt = vec![0.0; d * count];
+            transpose(t, &mut tt, count, d);
+            gemm(inv, &tt, x, &mut cross, (d, count, k));
+            energy = inv * t.iter().map(|v| v * v).sum::<f64>();
         }
-        let inv = 1.0 / count.max(1) as f64;
         Self {
-            second: DMatrix::from_row_slice(k, k, &second) * inv,
-            cross: DMatrix::from_row_slice(d, k, &cross) * inv,
-            energy: energy * inv,
+            second: DMatrix::from_row_slice(k, k, &second),
+            cross: DMatrix::from_row_slice(d, k, &cross),
+            energy,
         }
     }
 
@@ -374,13 +372,6 @@ impl Moments {
         } else {
             loss
         }
-    }
-}
-
-/// out += a·bᵀ for out row-major, a.len() rows by b.len() columns.
-fn accumulate_outer(out: &mut [f64], a: &[f64], b: &[f64]) {
-    for (row, &ai) in out.chunks_exact_mut(b.len()).zip(a) {
-        axpy(ai, b, row);
     }
 }
 
@@ -493,6 +484,13 @@ fn orthonormal_columns(rows: usize, cols: usize, stream: Stream) -> DMatrix<f64>
     q.columns(0, cols.min(q.ncols())).into_owned()
 }
 
+/// `count` inputs x ~ N(0, I) of k values each, row-major: entry (n, j) is the stream's (n, j).
+fn inputs(count: usize, k: usize, stream: Stream) -> Vec<f64> {
+    (0..count)
+        .flat_map(|n| (0..k).map(move |j| stream.normal(n, j)))
+        .collect()
+}
+
 /// The singular values of ΔW*, descending, min(d, k) of them (zeros past an exact rank), scaled
 /// so that their root sum of squares is `norm`.
 fn target_singular_values(spectrum: Spectrum, d: usize, k: usize, norm: f64) -> Vec<f64> {
@@ -551,64 +549,33 @@ impl Task {
             Some(dec) => dec.singular_values().to_vec(),
             None => singular_values(&target),
         };
-        // ΔW* row-major, so that t = ΔW*·x is one dot product an output.
-        let target_rows: Vec<f64> = (0..d)
-            .flat_map(|i| (0..k).map(move |j| (i, j)))
+        // ΔW*ᵀ row-major (k×d), so that T = X·ΔW*ᵀ is one product.
+        let target_t: Vec<f64> = (0..k)
+            .flat_map(|j| (0..d).map(move |i| (i, j)))
             .map(|(i, j)| target[(i, j)])
             .collect();
-        let noise = spec.noise;
-        let target_rows = &target_rows;
-        let new_task = |noise_stream: Stream| {
-            move |n: usize, xs: &[f64], ts: &mut [f64]| {
-                for (i, t) in ts.iter_mut().enumerate() {
-                    *t = dot(&target_rows[i * k..(i + 1) * k], xs);
-                    if noise != 0.0 {
-                        *t += noise * noise_stream.normal(n, i);
+        let seed = spec.seed;
+        let draw = |count: usize, x_stream: u64, noise_stream: u64| {
+            let x = inputs(count, k, Stream::new(seed, x_stream));
+            let mut t = vec![0.0; count * d];
+            gemm(1.0, &x, &target_t, &mut t, (count, k, d));
+            if spec.noise != 0.0 {
+                let noise = Stream::new(seed, noise_stream);
+                for (n, row) in t.chunks_exact_mut(d).enumerate() {
+                    for (i, v) in row.iter_mut().enumerate() {
+                        *v += spec.noise * noise.normal(n, i);
                     }
                 }
             }
+            (x, t)
         };
-        let inputs = |stream: Stream| {
-            move |n: usize, xs: &mut [f64]| {
-                for (j, x) in xs.iter_mut().enumerate() {
-                    *x = stream.normal(n, j);
-                }
-            }
-        };
-        let train_inputs = inputs(Stream::new(spec.seed, STREAM_TRAIN_X));
-        let train_targets = new_task(Stream::new(spec.seed, STREAM_TRAIN_NOISE));
-        let mut train_x = vec![0.0; spec.examples * k];
-        let mut train_t = vec![0.0; spec.examples * d];
-        for n in 0..spec.examples {
-            train_inputs(n, &mut train_x[n * k..(n + 1) * k]);
-            train_targets(
-                n,
-                &train_x[n * k..(n + 1) * k],
-                &mut train_t[n * d..(n + 1) * d],
-            );
-        }
-        let train = Moments::gather(
-            spec.examples,
-            d,
-            k,
-            |n, xs| xs.copy_from_slice(&train_x[n * k..(n + 1) * k]),
-            |n, _, ts| ts.copy_from_slice(&train_t[n * d..(n + 1) * d]),
-        );
-        let test = Moments::gather(
-            TEST_EXAMPLES,
-            d,
-            k,
-            inputs(Stream::new(spec.seed, STREAM_TEST_X)),
-            new_task(Stream::new(spec.seed, STREAM_TEST_NOISE)),
-        );
+        let (train_x, train_t) = draw(spec.examples, STREAM_TRAIN_X, STREAM_TRAIN_NOISE);
+        let train = Moments::of(&train_x, Some(&train_t), spec.examples, d, k);
+        let (test_x, test_t) = draw(TEST_EXAMPLES, STREAM_TEST_X, STREAM_TEST_NOISE);
+        let test = Moments::of(&test_x, Some(&test_t), TEST_EXAMPLES, d, k);
         // On the pretraining task y = W₀·x, so the target t = y − W₀·x is zero.
-        let pretrain = Moments::gather(
-            PRETRAIN_EXAMPLES,
-            d,
-            k,
-            inputs(Stream::new(spec.seed, STREAM_PRETRAIN_X)),
-            |_, _, ts| ts.fill(0.0),
-        );
+        let pretrain_x = inputs(PRETRAIN_EXAMPLES, k, Stream::new(seed, STREAM_PRETRAIN_X));
+        let pretrain = Moments::of(&pretrain_x, None, PRETRAIN_EXAMPLES, d, k);
         Self {
             spec,
             w0,
@@ -691,7 +658,7 @@ impl Task {
         0.5 * self.spec.d as f64 * self.spec.noise * self.spec.noise
     }
 
-    /// The floor of rank `rank`: expected, and on the test set.
+    /// The floor of updates of rank at most `rank`: expected, and on the test set.
     pub fn floor(&self, rank: usize) -> Floor {
         let tail: f64 = self.sigma.iter().skip(rank).map(|s| s * s).sum();
         Floor {
@@ -699,6 +666,35 @@ impl Task {
             expected: 0.5 * tail + self.noise_floor(),
             noise: self.noise_floor(),
             on_test: self.test_loss(&self.best_approximation(rank)),
+        }
+    }
+
+    /// The floor of updates `offset` + M, M of rank at most `rank`: PiSSA's, whose update is
+    /// s·B·A − s·B₀·A₀ with s·B₀·A₀ = −`offset`. The best M is the best rank-`rank`
+    /// approximation of ΔW* − `offset`, so the expected floor is half the energy of ΔW* − `offset`
+    /// beyond its `rank` largest singular values, plus the noise term. Costs an SVD.
+    pub fn floor_with_offset(&self, rank: usize, offset: &DMatrix<f64>) -> Floor {
+        let wanted = &self.target - offset;
+        let noise = self.noise_floor();
+        let Some(decomposition) = Decomposition::new(&wanted) else {
+            return Floor {
+                rank,
+                expected: f64::NAN,
+                noise,
+                on_test: f64::NAN,
+            };
+        };
+        let tail: f64 = decomposition
+            .singular_values()
+            .iter()
+            .skip(rank)
+            .map(|s| s * s)
+            .sum();
+        Floor {
+            rank,
+            expected: 0.5 * tail + noise,
+            noise,
+            on_test: self.test_loss(&(offset + decomposition.truncate(rank))),
         }
     }
 }
@@ -1212,6 +1208,8 @@ pub struct Trainer {
     batch: Batch,
     /// PiSSA's batch (same inputs, its own targets).
     lora_batch: Option<Batch>,
+    /// The floor of LoRA's updates, computed once.
+    floor: Floor,
     curves: Curves,
 }
 
@@ -1261,6 +1259,11 @@ impl Trainer {
                 targets
             });
         let lora_batch = lora_targets.as_ref().map(|_| Batch::new(d, k, batch_size));
+        let rank = config.train.rank;
+        let floor = match (&lora, &lora_targets) {
+            (Some(run), Some(_)) => task.floor_with_offset(rank, &run.offset),
+            _ => task.floor(rank),
+        };
         let mut trainer = Self {
             config,
             order: (0..config.task.examples).collect(),
@@ -1273,6 +1276,7 @@ impl Trainer {
             step: 0,
             batch: Batch::new(d, k, batch_size),
             lora_batch,
+            floor,
             curves: Curves::default(),
         };
         trainer.shuffle();
@@ -1464,9 +1468,10 @@ impl Trainer {
         &self.curves
     }
 
-    /// The floor of LoRA's rank.
+    /// The floor of LoRA's updates: of rank r, or with PiSSA, of rank r less W₀'s best rank-r
+    /// approximation (see [`Task::floor_with_offset`]).
     pub fn floor(&self) -> Floor {
-        self.task.floor(self.config.train.rank)
+        self.floor
     }
 
     /// `method`'s learn–forget point, from its last recorded losses, if it has any.
@@ -1502,7 +1507,7 @@ pub struct SweepPoint {
     pub result: LearnForget,
     /// Its training loss at the end.
     pub train: f64,
-    /// The floor of its rank.
+    /// The floor of its rank (for LoRA, its trainer's [`Trainer::floor`]).
     pub floor: Floor,
 }
 
@@ -1623,10 +1628,14 @@ impl RankSweep {
                 pretrain: last.map_or(f64::NAN, |p| p.pretrain),
                 status,
             };
+            let floor = match method {
+                Method::Full => self.task.floor(result.rank),
+                Method::Lora => trainer.floor(),
+            };
             self.points.push(SweepPoint {
                 result,
                 train: last.map_or(f64::NAN, |p| p.train),
-                floor: self.task.floor(result.rank),
+                floor,
             });
             self.current = None;
         }

@@ -298,9 +298,18 @@ fn pissa_starts_exactly_at_the_pretrained_weight() {
         );
         // s·B·A is W₀'s best rank-3 approximation, and B, A share √S between them.
         let best = best_rank_approximation(&w0, 3).approximation;
-        assert!((scaled_product(&b, &a, s) - best).amax() < 1e-12);
+        assert!((scaled_product(&b, &a, s) - &best).amax() < 1e-12);
         let (bt_b, a_at) = (b.transpose() * &b, &a * a.transpose());
         assert!((bt_b - a_at).amax() < 1e-12);
+        // The adapter must hold W₀'s best rank-3 approximation as well as ΔW*, so its floor is
+        // the test loss of W_res + (the best rank-3 fit of both).
+        let task = trainer.task();
+        let both = task.target() + &best;
+        let fit = best_rank_approximation(&both, 3).approximation;
+        let floor = trainer.floor();
+        assert!((floor.on_test - task.test_loss(&(fit - &best))).abs() < 1e-12);
+        let tail: f64 = singular_values(&both)[3..].iter().map(|s| s * s).sum();
+        assert!((floor.expected - (0.5 * tail + floor.noise)).abs() < 1e-12);
         // At step 0 LoRA's weight is W₀, as full fine-tuning's is.
         let start = trainer.curves();
         let (full, lora) = (start.full[0], start.lora[0]);
@@ -479,6 +488,7 @@ fn chart(rank: usize, target_rank: usize, test: f64, floor: f64, noise: f64) -> 
         rank,
         d: 8,
         target_rank,
+        init: Init::Peft,
         curves: Curves {
             full: vec![point],
             lora: vec![point],
