@@ -27,8 +27,10 @@ fn steps_per_second(config: Config, runs: Runs) -> f64 {
 }
 
 fn main() {
-    // An argument ("lora", "full" or "both") times that run alone, as a profiler wants.
+    // An argument ("lora", "full" or "both") times that run alone, as a profiler wants; a second
+    // one, a number of steps, takes exactly that many and prints the time they took.
     let only = std::env::args().nth(1);
+    let fixed: Option<usize> = std::env::args().nth(2).and_then(|n| n.parse().ok());
     let mut config = Config::default();
     config.task.d = 64;
     config.task.k = 64;
@@ -46,6 +48,13 @@ fn main() {
             Runs::Both => "both",
         };
         if only.as_deref().is_some_and(|wanted| wanted != key) {
+            continue;
+        }
+        if let Some(steps) = fixed {
+            let mut trainer = Trainer::with_runs(config, runs);
+            let started = Instant::now();
+            trainer.steps(steps);
+            println!("{name}: {steps} steps in {:?}", started.elapsed());
             continue;
         }
         let rate = steps_per_second(config, runs);

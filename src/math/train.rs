@@ -20,6 +20,13 @@
 //!   the trainer is made: a step allocates nothing. LoRA's forward pass is s·B·(A·x), two low-rank
 //!   products; no d×k matrix is formed for it. Anything shown to a reader (losses, updates) is
 //!   computed only when asked, as `nalgebra::DMatrix<f64>`.
+//! - Batches are drawn without replacement: each epoch is a fresh shuffle of the N examples
+//!   (Fisher–Yates, from the seed and the epoch's number), and a batch that runs past the end of
+//!   an epoch continues into the next one. Both runs see the same batches.
+//! - A set's losses come from its second moments (mean x·xᵀ, mean t·xᵀ, mean ‖t‖²), computed once,
+//!   so an evaluation costs d·k² operations however many examples the set holds. The price is
+//!   rounding: a loss below about 10⁻¹⁵ of the targets' mean energy is noise, and a computed
+//!   loss below zero is reported as 0.
 //! - A run stops at the first step whose batch loss is not finite ("diverged at step N", steps
 //!   counted from 1) and keeps its last finite parameters; its curve never holds a non-finite value.
 //! - Same configuration, same numbers, bit for bit: every random number is a [`Stream`] entry, and
