@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::format::{count_noun, ratio, significant, thousands};
 use crate::math::svd::{rank_for_energy, singular_values};
 use crate::math::train::{
-    Curves, Floor, Init, LearnForget, Method, Status, SweepPoint, SweepProgress, Trainer,
+    Curves, Floor, Init, LearnForget, Method, RankSweep, Status, SweepPoint, SweepProgress, Trainer,
 };
 
 /// The share of energy a snapshot's "rank for 90%" reaches.
@@ -451,6 +451,14 @@ pub struct SweepFigure {
 }
 
 impl SweepFigure {
+    /// The figure of `sweep` as far as it has got.
+    pub fn of(sweep: &RankSweep) -> Self {
+        Self {
+            points: sweep.points().to_vec(),
+            progress: sweep.progress(),
+        }
+    }
+
     /// The progress line: "3 of 8 runs finished (37%)."
     pub fn progress_text(&self) -> String {
         format!(

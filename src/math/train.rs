@@ -980,7 +980,7 @@ impl LoraRun {
     }
 
     /// The run `config` starts, for a layer with pretrained weight `w0`: its B and A, and for
-    /// PiSSA its residual. Also returns W_base − W₀ row-major when it is not zero (PiSSA).
+    /// PiSSA the offset W_res − W₀ of its frozen residual.
     fn start(config: &Config, w0: &DMatrix<f64>) -> Self {
         let (d, k) = w0.shape();
         let (r, s) = (config.train.rank, config.scale());
@@ -1065,8 +1065,7 @@ impl LoraRun {
 
     /// The batch's mean loss ½‖(W_base + s·B·A)·x − y‖² (its targets are t = y − W_base·x), and
     /// the gradients, kept in [`LoraRun::gradient`]: with e = ŷ − y, (s/b)·Σ e·(A·x)ᵀ for B and
-    /// (s/b)·Σ (Bᵀ·e)·xᵀ for A. Costs 2·r·(d + k)·b multiply-adds and r·d·b more; no d×k
-    /// product is formed.
+    /// (s/b)·Σ (Bᵀ·e)·xᵀ for A. Costs (2k + 3d)·r·b multiply-adds; no d×k product is formed.
     pub fn loss_and_gradient(&mut self, batch: &Batch) -> f64 {
         let (d, k, r, b, s) = (self.d, self.k, self.r, batch.size, self.scale);
         for buffer in [&mut self.ax, &mut self.ax_t, &mut self.bte] {
@@ -1233,8 +1232,8 @@ impl Trainer {
         Self::on_task(config, task, runs)
     }
 
-    /// The runs `runs` names of `config` on a task already drawn (which must be the one
-    /// `config.task` describes), so that several trainers can share one draw.
+    /// The runs `runs` names of `config` on a task already drawn, so that several trainers can
+    /// share one draw: the task's own spec replaces `config.task`.
     pub fn on_task(config: Config, task: Task, runs: Runs) -> Self {
         let config = Config {
             task: *task.spec(),

@@ -421,10 +421,8 @@ fn a_sweep_runs_every_rank_then_full_fine_tuning_in_steps() {
     // The floor of each rank is ΔW*'s energy past it; nothing is left from rank 3 on.
     assert!(points[0].floor.expected > points[1].floor.expected);
     assert!(points[2].floor.expected < 1e-20);
-    let figure = SweepFigure {
-        points: points.to_vec(),
-        progress: sweep.progress(),
-    };
+    let figure = SweepFigure::of(&sweep);
+    assert_eq!(figure.points, points);
     assert_eq!(figure.progress_text(), "5 of 5 runs finished (100%).");
     let caption = figure.caption();
     assert!(caption.starts_with("From rank 1 to rank 8, "), "{caption}");
