@@ -409,34 +409,66 @@ fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
     }
 }
 
+/// Inner products are summed over chunks of at most this many terms, so that the rows of b a
+/// chunk reads stay in cache while every row of a uses them.
+const CHUNK: usize = 256;
+
 /// c = α·a·b for row-major a (m×p), b (p×n) and c (m×n), overwriting c.
 ///
 /// Blocks of 4×4 entries of c are summed in sixteen independent sums at once, so that each entry
 /// of a and b read serves four products (and the compiler can use vector instructions); the
-/// rows and columns left over are plain dot products. Every entry is summed over p in order.
+/// rows and columns left over are plain dot products. Each entry is summed over p in order, one
+/// chunk of [`CHUNK`] terms at a time.
 fn gemm(alpha: f64, a: &[f64], b: &[f64], c: &mut [f64], (m, p, n): (usize, usize, usize)) {
-    if n == 0 || p == 0 {
-        c[..m * n].fill(0.0);
+    let c = &mut c[..m * n];
+    if p == 0 {
+        c.fill(0.0);
         return;
     }
-    let whole = n - n % 4;
-    let b = &b[..p * n];
-    for (block, c_block) in c[..m * n].chunks_mut(4 * n).enumerate() {
-        let i0 = 4 * block;
-        let a_block = &a[i0 * p..(i0 * p + c_block.len() / n * p)];
-        let [a0, a1, a2, a3] = [0, 1, 2, 3].map(|r| a_block.get(r * p..(r + 1) * p));
-        let (Some(a0), Some(a1), Some(a2), Some(a3)) = (a0, a1, a2, a3) else {
-            // Fewer than four rows left: plain dot products.
-            for (row, a_row) in a_block.chunks_exact(p).enumerate() {
-                for j in 0..n {
-                    c_block[row * n + j] = alpha * column_dot(a_row, b, j, n);
-                }
-            }
-            continue;
+    for p0 in (0..p).step_by(CHUNK) {
+        let terms = p0..(p0 + CHUNK).min(p);
+        gemm_chunk(
+            alpha,
+            a,
+            &b[terms.start * n..terms.end * n],
+            c,
+            (m, p, n),
+            terms,
+        );
+    }
+}
+
+/// One chunk of [`gemm`]: c = α·a[.., terms]·b_chunk for the first chunk, c += that for the rest.
+fn gemm_chunk(
+    alpha: f64,
+    a: &[f64],
+    b_chunk: &[f64],
+    c: &mut [f64],
+    (m, p, n): (usize, usize, usize),
+    terms: std::ops::Range<usize>,
+) {
+    let first = terms.start == 0;
+    let put = |cell: &mut f64, sum: f64| {
+        *cell = if first {
+            alpha * sum
+        } else {
+            *cell + alpha * sum
         };
-        for j0 in (0..whole).step_by(4) {
+    };
+    let a_row = |i: usize| &a[i * p + terms.start..i * p + terms.end];
+    let (whole_rows, whole_cols) = (m - m % 4, n - n % 4);
+    // Column blocks outside, row blocks inside: four columns of the chunk of b stay in the
+    // nearest cache while every row of a passes them.
+    for j0 in (0..whole_cols).step_by(4) {
+        for i0 in (0..whole_rows).step_by(4) {
             let mut acc = [[0.0; 4]; 4];
-            let rows = a0.iter().zip(a1).zip(a2).zip(a3).zip(b.chunks_exact(n));
+            let (a0, a1, a2, a3) = (a_row(i0), a_row(i0 + 1), a_row(i0 + 2), a_row(i0 + 3));
+            let rows = a0
+                .iter()
+                .zip(a1)
+                .zip(a2)
+                .zip(a3)
+                .zip(b_chunk.chunks_exact(n));
             for ((((&x0, &x1), &x2), &x3), b_row) in rows {
                 let bv = &b_row[j0..j0 + 4];
                 for col in 0..4 {
@@ -448,14 +480,20 @@ fn gemm(alpha: f64, a: &[f64], b: &[f64], c: &mut [f64], (m, p, n): (usize, usiz
             }
             for (row, sums) in acc.iter().enumerate() {
                 for (col, &sum) in sums.iter().enumerate() {
-                    c_block[row * n + j0 + col] = alpha * sum;
+                    put(&mut c[(i0 + row) * n + j0 + col], sum);
                 }
             }
         }
-        for j in whole..n {
-            for (row, a_row) in [a0, a1, a2, a3].into_iter().enumerate() {
-                c_block[row * n + j] = alpha * column_dot(a_row, b, j, n);
-            }
+    }
+    // The columns right of the blocks, then the rows below them: plain dot products.
+    for i in 0..whole_rows {
+        for j in whole_cols..n {
+            put(&mut c[i * n + j], column_dot(a_row(i), b_chunk, j, n));
+        }
+    }
+    for i in whole_rows..m {
+        for j in 0..n {
+            put(&mut c[i * n + j], column_dot(a_row(i), b_chunk, j, n));
         }
     }
 }
