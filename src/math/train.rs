@@ -33,6 +33,7 @@
 //!   every sum runs in a fixed order.
 
 use std::fmt;
+use std::ops::Range;
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -350,16 +351,12 @@ impl Moments {
     /// targets means zero targets.
     fn of(x: &[f64], t: Option<&[f64]>, count: usize, d: usize, k: usize) -> Self {
         let inv = 1.0 / count.max(1) as f64;
-        let mut xt = vec![0.0; k * count];
-        transpose(x, &mut xt, count, k);
         let mut second = vec![0.0; k * k];
-        gemm(inv, &xt, x, &mut second, (k, count, k));
+        product(inv, x, Layout::Columns, x, &mut second, (k, count, k));
         let mut cross = vec![0.0; d * k];
         let mut energy = 0.0;
         if let Some(t) = t {
-            let mut tt = vec![0.0; d * count];
-            transpose(t, &mut tt, count, d);
-            gemm(inv, &tt, x, &mut cross, (d, count, k));
+            product(inv, t, Layout::Columns, x, &mut cross, (d, count, k));
             energy = inv * t.iter().map(|v| v * v).sum::<f64>();
         }
         Self {
@@ -413,14 +410,31 @@ fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
 /// chunk reads stay in cache while every row of a uses them.
 const CHUNK: usize = 256;
 
-/// c = α·a·b for row-major a (m×p), b (p×n) and c (m×n), overwriting c.
+/// How [`product`] reads its left factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// a is the m×p factor itself, row-major.
+    Rows,
+    /// a is the factor's transpose, p×m row-major: the product is aᵀ·b.
+    Columns,
+}
+
+/// c = α·a·b (or α·aᵀ·b, by `layout`) for an m×p left factor, row-major b (p×n) and c (m×n),
+/// overwriting c.
 ///
 /// Blocks of 2×8 entries of c are summed in sixteen independent sums at once, so that each entry
-/// of a read serves eight products and each of b two (and the compiler can use vector
-/// instructions; 2×8 measured faster than 4×4 with 128-bit vectors); the rows and columns left
-/// over are plain dot products. Each entry is summed over p in order, one
+/// of a read serves eight products and each of b two, and the compiler can use vector
+/// instructions (2×8 measured faster than 4×4 with 128-bit vectors); four columns left over make
+/// a 2×4 block, and the rest are plain dot products. Each entry is summed over p in order, one
 /// chunk of [`CHUNK`] terms at a time.
-fn gemm(alpha: f64, a: &[f64], b: &[f64], c: &mut [f64], (m, p, n): (usize, usize, usize)) {
+fn product(
+    alpha: f64,
+    a: &[f64],
+    layout: Layout,
+    b: &[f64],
+    c: &mut [f64],
+    (m, p, n): (usize, usize, usize),
+) {
     let c = &mut c[..m * n];
     if p == 0 {
         c.fill(0.0);
@@ -428,25 +442,21 @@ fn gemm(alpha: f64, a: &[f64], b: &[f64], c: &mut [f64], (m, p, n): (usize, usiz
     }
     for p0 in (0..p).step_by(CHUNK) {
         let terms = p0..(p0 + CHUNK).min(p);
-        gemm_chunk(
-            alpha,
-            a,
-            &b[terms.start * n..terms.end * n],
-            c,
-            (m, p, n),
-            terms,
-        );
+        let b_chunk = &b[terms.start * n..terms.end * n];
+        product_chunk(alpha, a, layout, b_chunk, c, (m, p, n), terms);
     }
 }
 
-/// One chunk of [`gemm`]: c = α·a[.., terms]·b_chunk for the first chunk, c += that for the rest.
-fn gemm_chunk(
+/// One chunk of [`product`]: c = α·a[.., terms]·b_chunk for the first chunk, c += that for the
+/// rest.
+fn product_chunk(
     alpha: f64,
     a: &[f64],
+    layout: Layout,
     b_chunk: &[f64],
     c: &mut [f64],
     (m, p, n): (usize, usize, usize),
-    terms: std::ops::Range<usize>,
+    terms: Range<usize>,
 ) {
     let first = terms.start == 0;
     let put = |cell: &mut f64, sum: f64| {
@@ -456,57 +466,90 @@ fn gemm_chunk(
             *cell + alpha * sum
         };
     };
-    let a_row = |i: usize| &a[i * p + terms.start..i * p + terms.end];
-    let (whole_rows, whole_cols) = (m - m % 2, n - n % 8);
-    // Column blocks outside, row pairs inside: eight columns of the chunk of b stay in the
-    // nearest cache while every row of a passes them.
-    for j0 in (0..whole_cols).step_by(8) {
+    let (whole_rows, wide) = (m - m % 2, n - n % 8);
+    let narrow = if n - wide >= 4 { wide + 4 } else { wide };
+    let shape = (m, p, n);
+    // Column blocks outside, row pairs inside: the chunk's columns of b stay in the nearest cache
+    // while every row of a passes them.
+    for j0 in (0..wide).step_by(8) {
         for i0 in (0..whole_rows).step_by(2) {
-            let mut acc = [[0.0; 8]; 2];
-            let (a0, a1) = (a_row(i0), a_row(i0 + 1));
-            let rows = a0.iter().zip(a1).zip(b_chunk.chunks_exact(n));
-            for ((&x0, &x1), b_row) in rows {
-                let bv = &b_row[j0..j0 + 8];
-                for col in 0..8 {
-                    acc[0][col] += x0 * bv[col];
-                    acc[1][col] += x1 * bv[col];
+            let sums = pair_block::<8>(a, layout, b_chunk, shape, &terms, (i0, j0));
+            for (row, row_sums) in sums.iter().enumerate() {
+                for (col, &sum) in row_sums.iter().enumerate() {
+                    put(&mut c[(i0 + row) * n + j0 + col], sum);
                 }
             }
-            for (row, sums) in acc.iter().enumerate() {
-                for (col, &sum) in sums.iter().enumerate() {
+        }
+    }
+    for j0 in (wide..narrow).step_by(4) {
+        for i0 in (0..whole_rows).step_by(2) {
+            let sums = pair_block::<4>(a, layout, b_chunk, shape, &terms, (i0, j0));
+            for (row, row_sums) in sums.iter().enumerate() {
+                for (col, &sum) in row_sums.iter().enumerate() {
                     put(&mut c[(i0 + row) * n + j0 + col], sum);
                 }
             }
         }
     }
     // The columns right of the blocks, then the row below them: plain dot products.
+    let a_at = |i: usize, l: usize| match layout {
+        Layout::Rows => a[i * p + l],
+        Layout::Columns => a[l * m + i],
+    };
+    let entry = |i: usize, j: usize| -> f64 {
+        terms
+            .clone()
+            .zip(b_chunk.chunks_exact(n))
+            .map(|(l, b_row)| a_at(i, l) * b_row[j])
+            .sum()
+    };
     for i in 0..whole_rows {
-        for j in whole_cols..n {
-            put(&mut c[i * n + j], column_dot(a_row(i), b_chunk, j, n));
+        for j in narrow..n {
+            put(&mut c[i * n + j], entry(i, j));
         }
     }
     for i in whole_rows..m {
         for j in 0..n {
-            put(&mut c[i * n + j], column_dot(a_row(i), b_chunk, j, n));
+            put(&mut c[i * n + j], entry(i, j));
         }
     }
 }
 
-/// Σₗ a[l]·b[l, j] for row-major b of n columns.
-fn column_dot(a: &[f64], b: &[f64], j: usize, n: usize) -> f64 {
-    a.iter()
-        .zip(b.chunks_exact(n))
-        .map(|(x, row)| x * row[j])
-        .sum()
-}
-
-/// out (cols×rows) = mᵀ for row-major m (rows×cols).
-fn transpose(m: &[f64], out: &mut [f64], rows: usize, cols: usize) {
-    for (i, row) in m.chunks_exact(cols).take(rows).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            out[j * rows + i] = v;
+/// The sums over the chunk's terms for rows i0 and i0 + 1 of the left factor and columns
+/// j0..j0 + W of `b_chunk`, in 2·W independent sums.
+#[inline]
+fn pair_block<const W: usize>(
+    a: &[f64],
+    layout: Layout,
+    b_chunk: &[f64],
+    (m, p, n): (usize, usize, usize),
+    terms: &Range<usize>,
+    (i0, j0): (usize, usize),
+) -> [[f64; W]; 2] {
+    let mut acc = [[0.0; W]; 2];
+    let mut add = |x0: f64, x1: f64, b_row: &[f64]| {
+        let bv = &b_row[j0..j0 + W];
+        for col in 0..W {
+            acc[0][col] += x0 * bv[col];
+            acc[1][col] += x1 * bv[col];
+        }
+    };
+    match layout {
+        Layout::Rows => {
+            let a0 = &a[i0 * p + terms.start..i0 * p + terms.end];
+            let a1 = &a[(i0 + 1) * p + terms.start..(i0 + 1) * p + terms.end];
+            for ((&x0, &x1), b_row) in a0.iter().zip(a1).zip(b_chunk.chunks_exact(n)) {
+                add(x0, x1, b_row);
+            }
+        }
+        Layout::Columns => {
+            let a_chunk = &a[terms.start * m..terms.end * m];
+            for (a_row, b_row) in a_chunk.chunks_exact(m).zip(b_chunk.chunks_exact(n)) {
+                add(a_row[i0], a_row[i0 + 1], b_row);
+            }
         }
     }
+    acc
 }
 
 /// A random matrix with orthonormal columns, rows×cols (cols ≤ rows), from the QR factors of a
@@ -597,7 +640,7 @@ impl Task {
         let draw = |count: usize, x_stream: u64, noise_stream: u64| {
             let x = inputs(count, k, Stream::new(seed, x_stream));
             let mut t = vec![0.0; count * d];
-            gemm(1.0, &x, &target_t, &mut t, (count, k, d));
+            product(1.0, &x, Layout::Rows, &target_t, &mut t, (count, k, d));
             if spec.noise != 0.0 {
                 let noise = Stream::new(seed, noise_stream);
                 for (n, row) in t.chunks_exact_mut(d).enumerate() {
@@ -738,7 +781,7 @@ impl Task {
     }
 }
 
-/// One batch: its inputs both ways round, and its targets, all row-major.
+/// One batch: its inputs and its targets, one example a row.
 #[derive(Clone, Debug)]
 pub struct Batch {
     d: usize,
@@ -746,12 +789,8 @@ pub struct Batch {
     size: usize,
     /// Inputs, size×k.
     x: Vec<f64>,
-    /// Inputs transposed, k×size.
-    xt: Vec<f64>,
     /// Targets, size×d.
     t: Vec<f64>,
-    /// Targets transposed, d×size.
-    tt: Vec<f64>,
 }
 
 impl Batch {
@@ -762,9 +801,7 @@ impl Batch {
             k,
             size,
             x: vec![0.0; size * k],
-            xt: vec![0.0; k * size],
             t: vec![0.0; size * d],
-            tt: vec![0.0; d * size],
         }
     }
 
@@ -780,7 +817,6 @@ impl Batch {
                 &targets[slot * d..(slot + 1) * d],
             );
         }
-        batch.finish();
         batch
     }
 
@@ -789,18 +825,11 @@ impl Batch {
         self.size
     }
 
-    /// Writes example `slot`: its input x (k values) and target t (d values). The transposed
-    /// copies follow in [`Batch::finish`].
+    /// Writes example `slot`: its input x (k values) and target t (d values).
     fn set(&mut self, slot: usize, x: &[f64], t: &[f64]) {
         let (d, k) = (self.d, self.k);
         self.x[slot * k..(slot + 1) * k].copy_from_slice(x);
         self.t[slot * d..(slot + 1) * d].copy_from_slice(t);
-    }
-
-    /// Writes the transposed inputs and targets of every example set.
-    fn finish(&mut self) {
-        transpose(&self.x, &mut self.xt, self.size, self.k);
-        transpose(&self.t, &mut self.tt, self.size, self.d);
     }
 }
 
@@ -874,7 +903,7 @@ fn adam(
     }
 }
 
-/// Full fine-tuning: the update ΔW (d×k, row-major), its gradient and the optimiser's state.
+/// Full fine-tuning: the update ΔW (d×k, column-major), its gradient and the optimiser's state.
 #[derive(Clone, Debug)]
 pub struct FullRun {
     d: usize,
@@ -882,7 +911,7 @@ pub struct FullRun {
     delta: Vec<f64>,
     grad: Vec<f64>,
     optimizer: OptimizerState,
-    /// Residuals ŷ − y of a batch, d×batch.
+    /// Residuals ŷ − y of a batch, batch×d.
     residual: Vec<f64>,
     status: Status,
     last_loss: f64,
@@ -903,7 +932,7 @@ impl FullRun {
         }
     }
 
-    /// The parameters: ΔW, d×k row-major.
+    /// The parameters: ΔW, d×k column-major (as nalgebra stores it; ΔWᵀ row-major).
     pub fn params(&self) -> &[f64] {
         &self.delta
     }
@@ -925,17 +954,32 @@ impl FullRun {
         if self.residual.len() < d * b {
             self.residual.resize(d * b, 0.0);
         }
-        // Residuals e = ΔW·X − T (d×b), then the gradient (1/b)·E·Xᵀ (d×k).
-        gemm(1.0, &self.delta, &batch.xt, &mut self.residual, (d, k, b));
-        let loss = subtract_targets(&mut self.residual[..d * b], &batch.tt);
+        // With examples as rows, the residuals are E = X·ΔWᵀ − T (b×d), and the gradient with
+        // respect to ΔWᵀ, the parameters' layout, is (1/b)·Xᵀ·E (k×d).
+        product(
+            1.0,
+            &batch.x,
+            Layout::Rows,
+            &self.delta,
+            &mut self.residual,
+            (b, k, d),
+        );
+        let loss = subtract_targets(&mut self.residual[..b * d], &batch.t);
         let inv_b = 1.0 / b.max(1) as f64;
-        gemm(inv_b, &self.residual, &batch.x, &mut self.grad, (d, b, k));
+        product(
+            inv_b,
+            &batch.x,
+            Layout::Columns,
+            &self.residual,
+            &mut self.grad,
+            (k, b, d),
+        );
         0.5 * loss * inv_b
     }
 
     /// The update ΔW as a matrix.
     pub fn update(&self) -> DMatrix<f64> {
-        DMatrix::from_row_slice(self.d, self.k, &self.delta)
+        DMatrix::from_column_slice(self.d, self.k, &self.delta)
     }
 
     /// Where the run stands.
@@ -957,21 +1001,19 @@ pub struct LoraRun {
     k: usize,
     r: usize,
     scale: f64,
-    /// B (d×r, row-major) then A (r×k, row-major).
+    /// B (d×r) then A (r×k), each column-major: Bᵀ (r×d) and Aᵀ (k×r) row-major.
     params: Vec<f64>,
     grad: Vec<f64>,
     optimizer: OptimizerState,
     /// W_base − W₀ (d×k): zero unless PiSSA.
     offset: DMatrix<f64>,
-    /// A·X of a batch, r×batch.
-    ax: Vec<f64>,
-    /// (A·X)ᵀ, batch×r.
-    ax_t: Vec<f64>,
-    /// Bᵀ, r×d.
-    b_t: Vec<f64>,
-    /// Bᵀ·e of a batch, r×batch.
-    bte: Vec<f64>,
-    /// Residuals, d×batch.
+    /// U = X·Aᵀ, the batch's inputs projected by A, batch×r.
+    projected: Vec<f64>,
+    /// H = E·B, the residuals brought back through B, batch×r.
+    returned: Vec<f64>,
+    /// B row-major, d×r.
+    b_rows: Vec<f64>,
+    /// Residuals E, batch×d.
     residual: Vec<f64>,
     status: Status,
     last_loss: f64,
@@ -990,8 +1032,8 @@ impl LoraRun {
     ) -> Self {
         let (d, r, k) = (b.nrows(), b.ncols(), a.ncols());
         let mut params = Vec::with_capacity(r * (d + k));
-        params.extend((0..d).flat_map(|i| (0..r).map(move |l| b[(i, l)])));
-        params.extend((0..r).flat_map(|l| (0..k).map(move |j| a[(l, j)])));
+        params.extend_from_slice(b.as_slice());
+        params.extend_from_slice(a.as_slice());
         Self {
             d,
             k,
@@ -1001,11 +1043,10 @@ impl LoraRun {
             optimizer: OptimizerState::new(optimizer, params.len()),
             params,
             offset,
-            ax: vec![0.0; r * batch_size],
-            ax_t: vec![0.0; r * batch_size],
-            b_t: vec![0.0; r * d],
-            bte: vec![0.0; r * batch_size],
-            residual: vec![0.0; d * batch_size],
+            projected: vec![0.0; batch_size * r],
+            returned: vec![0.0; batch_size * r],
+            b_rows: vec![0.0; d * r],
+            residual: vec![0.0; batch_size * d],
             status: Status::Running,
             last_loss: f64::NAN,
         }
@@ -1065,7 +1106,7 @@ impl LoraRun {
         self.scale
     }
 
-    /// The parameters: B (d×r, row-major), then A (r×k, row-major).
+    /// The parameters: B (d×r), then A (r×k), each column-major (as nalgebra stores them).
     pub fn params(&self) -> &[f64] {
         &self.params
     }
@@ -1082,12 +1123,12 @@ impl LoraRun {
 
     /// B, d×r.
     pub fn b(&self) -> DMatrix<f64> {
-        DMatrix::from_row_slice(self.d, self.r, &self.params[..self.d * self.r])
+        DMatrix::from_column_slice(self.d, self.r, &self.params[..self.d * self.r])
     }
 
     /// A, r×k.
     pub fn a(&self) -> DMatrix<f64> {
-        DMatrix::from_row_slice(self.r, self.k, &self.params[self.d * self.r..])
+        DMatrix::from_column_slice(self.r, self.k, &self.params[self.d * self.r..])
     }
 
     /// W_base − W₀: zero, or PiSSA's −s·B₀·A₀.
@@ -1100,28 +1141,67 @@ impl LoraRun {
     /// (s/b)·Σ (Bᵀ·e)·xᵀ for A. Costs (2k + 3d)·r·b multiply-adds; no d×k product is formed.
     pub fn loss_and_gradient(&mut self, batch: &Batch) -> f64 {
         let (d, k, r, b, s) = (self.d, self.k, self.r, batch.size, self.scale);
-        for buffer in [&mut self.ax, &mut self.ax_t, &mut self.bte] {
-            if buffer.len() < r * b {
-                buffer.resize(r * b, 0.0);
+        for buffer in [&mut self.projected, &mut self.returned] {
+            if buffer.len() < b * r {
+                buffer.resize(b * r, 0.0);
             }
         }
-        if self.residual.len() < d * b {
-            self.residual.resize(d * b, 0.0);
+        if self.residual.len() < b * d {
+            self.residual.resize(b * d, 0.0);
         }
         let inv_b = 1.0 / b.max(1) as f64;
-        let (b_factor, a_factor) = self.params.split_at(d * r);
-        let (grad_b, grad_a) = self.grad.split_at_mut(d * r);
-        // A·X (r×b), then the residuals E = s·B·(A·X) − T (d×b).
-        gemm(1.0, a_factor, &batch.xt, &mut self.ax, (r, k, b));
-        gemm(s, b_factor, &self.ax, &mut self.residual, (d, r, b));
-        let loss = subtract_targets(&mut self.residual[..d * b], &batch.tt);
-        // ∂/∂B = (s/b)·E·(A·X)ᵀ (d×r).
-        transpose(&self.ax, &mut self.ax_t, r, b);
-        gemm(s * inv_b, &self.residual, &self.ax_t, grad_b, (d, b, r));
-        // ∂/∂A = (s/b)·(Bᵀ·E)·Xᵀ (r×k).
-        transpose(b_factor, &mut self.b_t, d, r);
-        gemm(1.0, &self.b_t, &self.residual, &mut self.bte, (r, d, b));
-        gemm(s * inv_b, &self.bte, &batch.x, grad_a, (r, b, k));
+        // The parameters hold Bᵀ (r×d) and Aᵀ (k×r) row-major; examples are rows.
+        let (b_t, a_t) = self.params.split_at(d * r);
+        let (grad_b_t, grad_a_t) = self.grad.split_at_mut(d * r);
+        // U = X·Aᵀ (b×r), then the residuals E = s·U·Bᵀ − T (b×d).
+        product(
+            1.0,
+            &batch.x,
+            Layout::Rows,
+            a_t,
+            &mut self.projected,
+            (b, k, r),
+        );
+        product(
+            s,
+            &self.projected,
+            Layout::Rows,
+            b_t,
+            &mut self.residual,
+            (b, r, d),
+        );
+        let loss = subtract_targets(&mut self.residual[..b * d], &batch.t);
+        // ∂/∂Bᵀ = (s/b)·Uᵀ·E (r×d).
+        product(
+            s * inv_b,
+            &self.projected,
+            Layout::Columns,
+            &self.residual,
+            grad_b_t,
+            (r, b, d),
+        );
+        // H = E·B (b×r) from B row-major, then ∂/∂Aᵀ = (s/b)·Xᵀ·H (k×r).
+        for (l, column) in b_t.chunks_exact(d).enumerate() {
+            for (i, &v) in column.iter().enumerate() {
+                self.b_rows[i * r + l] = v;
+            }
+        }
+        product(
+            1.0,
+            &self.residual,
+            Layout::Rows,
+            &self.b_rows,
+            &mut self.returned,
+            (b, d, r),
+        );
+        product(
+            s * inv_b,
+            &batch.x,
+            Layout::Columns,
+            &self.returned,
+            grad_a_t,
+            (k, b, r),
+        );
         0.5 * loss * inv_b
     }
 
@@ -1141,14 +1221,24 @@ impl LoraRun {
     }
 }
 
-/// residuals −= targets, both d×b row-major; returns the sum of the squared results.
+/// residuals −= targets, both laid out alike; returns the sum of the squared results, summed in
+/// four interleaved sums (as [`dot`]) so that the additions need not wait for each other.
 fn subtract_targets(residuals: &mut [f64], targets: &[f64]) -> f64 {
-    let mut sum = 0.0;
-    for (e, &t) in residuals.iter_mut().zip(targets) {
-        *e -= t;
-        sum += *e * *e;
+    let (e4, e_rest) = residuals.as_chunks_mut::<4>();
+    let (t4, t_rest) = targets[..targets.len().min(e4.len() * 4 + e_rest.len())].as_chunks::<4>();
+    let mut acc = [0.0; 4];
+    for (e, t) in e4.iter_mut().zip(t4) {
+        for lane in 0..4 {
+            e[lane] -= t[lane];
+            acc[lane] += e[lane] * e[lane];
+        }
     }
-    sum
+    let mut tail = 0.0;
+    for (e, &t) in e_rest.iter_mut().zip(t_rest) {
+        *e -= t;
+        tail += *e * *e;
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail
 }
 
 /// s·B·A, summed term by term over the rank in a fixed order.
@@ -1348,10 +1438,6 @@ impl Trainer {
             if let (Some(batch), Some(targets)) = (&mut self.lora_batch, &self.lora_targets) {
                 batch.set(slot, x, &targets[n * d..(n + 1) * d]);
             }
-        }
-        self.batch.finish();
-        if let Some(batch) = &mut self.lora_batch {
-            batch.finish();
         }
     }
 

@@ -95,10 +95,14 @@ fn full_fine_tuning_gradient_matches_central_differences() {
     let batch = Batch::from_rows(d, k, &rows_of(&x), &rows_of(&targets));
     assert_eq!(batch.size(), b);
     let mut run = FullRun::new(d, k, b, Optimizer::Sgd);
+    // The parameters are ΔW, column-major.
     run.params_mut()
-        .copy_from_slice(&rows_of(&random(d, k, 4, 0.5)));
+        .copy_from_slice(random(d, k, 4, 0.5).as_slice());
     let params = run.params().to_vec();
-    let loss_of = |p: &[f64]| mean_half_squared(&(&w0 + DMatrix::from_row_slice(d, k, p)), &x, &y);
+    let loss_of = |p: &[f64]| {
+        let delta = DMatrix::from_column_slice(d, k, p);
+        mean_half_squared(&(&w0 + delta), &x, &y)
+    };
     let loss = run.loss_and_gradient(&batch);
     assert!((loss - loss_of(&params)).abs() <= 1e-12 * loss, "{loss}");
     check_gradient(&params, run.gradient(), loss_of, "full fine-tuning");
@@ -125,9 +129,10 @@ fn lora_gradients_match_central_differences() {
         assert_eq!(run.b(), b0);
         assert_eq!(run.a(), a0);
         let params = run.params().to_vec();
+        // The parameters are B then A, each column-major.
         let loss_of = |p: &[f64]| {
-            let bf = DMatrix::from_row_slice(d, r, &p[..d * r]);
-            let af = DMatrix::from_row_slice(r, k, &p[d * r..]);
+            let bf = DMatrix::from_column_slice(d, r, &p[..d * r]);
+            let af = DMatrix::from_column_slice(r, k, &p[d * r..]);
             mean_half_squared(&(&base + scale * bf * af), &x, &y)
         };
         let loss = run.loss_and_gradient(&batch);
