@@ -16,10 +16,13 @@
 //!   t = y − W_base·x, computed once, so that a step never touches W₀.
 //! - "The update" of a method is its weight minus W₀, whatever its parametrisation: ΔW for full
 //!   fine-tuning, (W_base − W₀) + s·B·A for LoRA (s·B·A unless PiSSA).
-//! - Inside a step, matrices are plain row-major `Vec<f64>` and every buffer is allocated once, when
-//!   the trainer is made: a step allocates nothing. LoRA's forward pass is s·B·(A·x), two low-rank
-//!   products; no d×k matrix is formed for it. Anything shown to a reader (losses, updates) is
-//!   computed only when asked, as `nalgebra::DMatrix<f64>`.
+//! - Inside a step, matrices are plain `Vec<f64>`: examples are rows (a batch's inputs b×k, its
+//!   targets b×d), and parameters are column-major, as nalgebra stores matrices (ΔW, B and A),
+//!   which is their transposes row-major, so that no product of a step needs a transposed copy
+//!   but B's. Every buffer is allocated once, when the trainer is made: a step allocates nothing.
+//!   LoRA's forward pass is s·(x·Aᵀ)·Bᵀ, two low-rank products; no d×k matrix is formed for it.
+//!   Anything shown to a reader (losses, updates) is computed only when asked, as
+//!   `nalgebra::DMatrix<f64>`.
 //! - Batches are drawn without replacement: each epoch is a fresh shuffle of the N examples
 //!   (Fisher–Yates, from the seed and the epoch's number), and a batch that runs past the end of
 //!   an epoch continues into the next one. Both runs see the same batches.
