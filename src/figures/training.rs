@@ -170,22 +170,18 @@ impl Snapshot {
             percent(ENERGY_SHARE),
             largest(target.rank_90),
         )];
-        let mut learnt = Vec::new();
         if let Some(full) = self.panel(Panel::Full) {
-            learnt.push(format!(
-                "full fine-tuning's update needs {} for as much of its own",
+            sentences.push(format!(
+                "Full fine-tuning's update needs {} for as much of its own energy.",
                 values(full.rank_90)
             ));
         }
         if let Some(lora) = self.panel(Panel::Lora) {
-            learnt.push(format!(
-                "LoRA's needs {}, and can never have more than {}",
+            sentences.push(format!(
+                "LoRA's update needs {}; its rank can never exceed {}.",
                 values(lora.rank_90),
                 self.lora_max_rank
             ));
-        }
-        if !learnt.is_empty() {
-            sentences.push(capitalise(&format!("{}.", learnt.join("; "))));
         }
         if let Some(gap) = self.panel(Panel::LoraMinusBest) {
             let relative = if target.norm > 0.0 {
@@ -210,8 +206,6 @@ pub struct LossChart {
     pub step: usize,
     /// LoRA's rank r.
     pub rank: usize,
-    /// Rows of the layer, for the noise term ½·d·σ².
-    pub d: usize,
     /// The number of non-zero singular values of ΔW*.
     pub target_rank: usize,
     /// How LoRA started: PiSSA's floor is not Eckart–Young's of ΔW* alone.
@@ -233,7 +227,6 @@ impl LossChart {
         Self {
             step: trainer.step_count(),
             rank: trainer.config().train.rank,
-            d: trainer.config().task.d,
             target_rank: numerical_rank(sigma),
             init: trainer.config().train.init,
             curves: trainer.curves().clone(),

@@ -476,6 +476,15 @@ fn a_snapshot_shows_each_update_with_its_spectrum_and_travels_intact() {
         caption.starts_with("After 20 steps, 90% of ΔW*'s energy"),
         "{caption}"
     );
+    assert!(
+        caption.contains("its rank can never exceed 2."),
+        "{caption}"
+    );
+    // One singular value is named in the singular.
+    let one = Snapshot::take(&Trainer::new(small(Spectrum::ExactRank(1), 2, 0.1, 16)));
+    let caption = one.caption();
+    let expected = "After 0 steps, 90% of ΔW*'s energy is in its largest singular value.";
+    assert!(caption.starts_with(expected), "{caption}");
 }
 
 /// A loss chart of a run at one step, with LoRA's test loss `test` against an on-test floor.
@@ -489,7 +498,6 @@ fn chart(rank: usize, target_rank: usize, test: f64, floor: f64, noise: f64) -> 
     LossChart {
         step: 1,
         rank,
-        d: 8,
         target_rank,
         init: Init::Peft,
         curves: Curves {
