@@ -389,10 +389,12 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     let (a4, a_rest) = a[..n].as_chunks::<4>();
     let (b4, b_rest) = b[..n].as_chunks::<4>();
     let mut acc = [0.0; 4];
+    // Written out lane by lane, as in `add_columns!`, so that the sums stay in registers.
     for (x, y) in a4.iter().zip(b4) {
-        for lane in 0..4 {
-            acc[lane] += x[lane] * y[lane];
-        }
+        acc[0] += x[0] * y[0];
+        acc[1] += x[1] * y[1];
+        acc[2] += x[2] * y[2];
+        acc[3] += x[3] * y[3];
     }
     let mut tail = 0.0;
     for (x, y) in a_rest.iter().zip(b_rest) {
@@ -476,7 +478,7 @@ fn product_chunk(
     // while every row of a passes them.
     for j0 in (0..wide).step_by(8) {
         for i0 in (0..whole_rows).step_by(2) {
-            let sums = pair_block::<8>(a, layout, b_chunk, shape, &terms, (i0, j0));
+            let sums = pair_block8(a, layout, b_chunk, shape, &terms, (i0, j0));
             for (row, row_sums) in sums.iter().enumerate() {
                 for (col, &sum) in row_sums.iter().enumerate() {
                     put(&mut c[(i0 + row) * n + j0 + col], sum);
@@ -486,7 +488,7 @@ fn product_chunk(
     }
     for j0 in (wide..narrow).step_by(4) {
         for i0 in (0..whole_rows).step_by(2) {
-            let sums = pair_block::<4>(a, layout, b_chunk, shape, &terms, (i0, j0));
+            let sums = pair_block4(a, layout, b_chunk, shape, &terms, (i0, j0));
             for (row, row_sums) in sums.iter().enumerate() {
                 for (col, &sum) in row_sums.iter().enumerate() {
                     put(&mut c[(i0 + row) * n + j0 + col], sum);
@@ -518,42 +520,57 @@ fn product_chunk(
     }
 }
 
-/// The sums over the chunk's terms for rows i0 and i0 + 1 of the left factor and columns
-/// j0..j0 + W of `b_chunk`, in 2·W independent sums.
-#[inline]
-fn pair_block<const W: usize>(
-    a: &[f64],
-    layout: Layout,
-    b_chunk: &[f64],
-    (m, p, n): (usize, usize, usize),
-    terms: &Range<usize>,
-    (i0, j0): (usize, usize),
-) -> [[f64; W]; 2] {
-    let mut acc = [[0.0; W]; 2];
-    let mut add = |x0: f64, x1: f64, b_row: &[f64]| {
-        let bv = &b_row[j0..j0 + W];
-        for col in 0..W {
-            acc[0][col] += x0 * bv[col];
-            acc[1][col] += x1 * bv[col];
+/// Adds x0·bv[c] to top[c] and x1·bv[c] to bottom[c] for each listed column c, written out
+/// statement by statement: with constant indices the sums stay in registers even in a
+/// size-optimised build, which neither unrolls nor vectorises loops.
+macro_rules! add_columns {
+    ($top:ident, $bottom:ident, $x0:expr, $x1:expr, $bv:ident, [$($c:literal),*]) => {
+        $(
+            $top[$c] += $x0 * $bv[$c];
+            $bottom[$c] += $x1 * $bv[$c];
+        )*
+    };
+}
+
+/// Writes `pair_block8` and `pair_block4`: the sums over the chunk's terms for rows i0 and
+/// i0 + 1 of the left factor and W columns from j0 of `b_chunk`, in 2·W independent sums.
+macro_rules! pair_block {
+    ($name:ident, $width:literal, $columns:tt) => {
+        #[inline(always)]
+        fn $name(
+            a: &[f64],
+            layout: Layout,
+            b_chunk: &[f64],
+            (m, p, n): (usize, usize, usize),
+            terms: &Range<usize>,
+            (i0, j0): (usize, usize),
+        ) -> [[f64; $width]; 2] {
+            let [mut top, mut bottom] = [[0.0; $width]; 2];
+            match layout {
+                Layout::Rows => {
+                    let a0 = &a[i0 * p + terms.start..i0 * p + terms.end];
+                    let a1 = &a[(i0 + 1) * p + terms.start..(i0 + 1) * p + terms.end];
+                    for ((&x0, &x1), b_row) in a0.iter().zip(a1).zip(b_chunk.chunks_exact(n)) {
+                        let bv = &b_row[j0..j0 + $width];
+                        add_columns!(top, bottom, x0, x1, bv, $columns);
+                    }
+                }
+                Layout::Columns => {
+                    let a_chunk = &a[terms.start * m..terms.end * m];
+                    for (a_row, b_row) in a_chunk.chunks_exact(m).zip(b_chunk.chunks_exact(n)) {
+                        let (x0, x1) = (a_row[i0], a_row[i0 + 1]);
+                        let bv = &b_row[j0..j0 + $width];
+                        add_columns!(top, bottom, x0, x1, bv, $columns);
+                    }
+                }
+            }
+            [top, bottom]
         }
     };
-    match layout {
-        Layout::Rows => {
-            let a0 = &a[i0 * p + terms.start..i0 * p + terms.end];
-            let a1 = &a[(i0 + 1) * p + terms.start..(i0 + 1) * p + terms.end];
-            for ((&x0, &x1), b_row) in a0.iter().zip(a1).zip(b_chunk.chunks_exact(n)) {
-                add(x0, x1, b_row);
-            }
-        }
-        Layout::Columns => {
-            let a_chunk = &a[terms.start * m..terms.end * m];
-            for (a_row, b_row) in a_chunk.chunks_exact(m).zip(b_chunk.chunks_exact(n)) {
-                add(a_row[i0], a_row[i0 + 1], b_row);
-            }
-        }
-    }
-    acc
 }
+
+pair_block!(pair_block8, 8, [0, 1, 2, 3, 4, 5, 6, 7]);
+pair_block!(pair_block4, 4, [0, 1, 2, 3]);
 
 /// A random matrix with orthonormal columns, rows×cols (cols ≤ rows), from the QR factors of a
 /// Gaussian matrix with R's diagonal made positive, so that it is uniformly distributed.
@@ -1231,10 +1248,12 @@ fn subtract_targets(residuals: &mut [f64], targets: &[f64]) -> f64 {
     let (t4, t_rest) = targets[..targets.len().min(e4.len() * 4 + e_rest.len())].as_chunks::<4>();
     let mut acc = [0.0; 4];
     for (e, t) in e4.iter_mut().zip(t4) {
-        for lane in 0..4 {
-            e[lane] -= t[lane];
-            acc[lane] += e[lane] * e[lane];
-        }
+        let [e0, e1, e2, e3] = [e[0] - t[0], e[1] - t[1], e[2] - t[2], e[3] - t[3]];
+        *e = [e0, e1, e2, e3];
+        acc[0] += e0 * e0;
+        acc[1] += e1 * e1;
+        acc[2] += e2 * e2;
+        acc[3] += e3 * e3;
     }
     let mut tail = 0.0;
     for (e, &t) in e_rest.iter_mut().zip(t_rest) {
