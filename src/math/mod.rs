@@ -10,6 +10,7 @@ pub mod models;
 pub mod quant;
 pub mod rng;
 pub mod svd;
+pub mod train;
 
 use nalgebra::DMatrix;
 

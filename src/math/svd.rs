@@ -98,6 +98,17 @@ impl Decomposition {
         &self.sigma
     }
 
+    /// The factors of the best rank-`rank` approximation: U_r·Σ_r (rows×rank, U's first columns,
+    /// each scaled by its σ) and V_rᵀ (rank×cols), whose product is U_r·Σ_r·V_rᵀ. The rank is at
+    /// most min(rows, cols).
+    pub fn factors(&self, rank: usize) -> (DMatrix<f64>, DMatrix<f64>) {
+        let rank = rank.min(self.sigma.len());
+        (
+            self.u_sigma.columns(0, rank).into_owned(),
+            self.v_t.rows(0, rank).into_owned(),
+        )
+    }
+
     /// The best approximation of rank at most `rank` (Eckart–Young): U_r·Σ_r·V_rᵀ. Rank 0 gives the
     /// zero matrix; rank ≥ min(rows, cols) returns the matrix itself, exactly.
     pub fn truncate(&self, rank: usize) -> DMatrix<f64> {

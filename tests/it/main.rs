@@ -22,4 +22,5 @@ mod registry;
 mod state;
 mod svd;
 mod tables;
+mod training;
 mod work;

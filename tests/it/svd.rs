@@ -410,3 +410,27 @@ fn the_spectrum_summary_compares_the_rank_found_with_the_true_rank() {
         SpectrumSummary::new(&sigma, 99.5).lines(5, 99.5, 3)[0].ends_with("That is the true rank.")
     );
 }
+
+#[test]
+fn a_decompositions_factors_multiply_to_its_truncation() {
+    use lora_explorer::math::svd::Decomposition;
+    let m = random(7, 5, 3);
+    let decomposition = Decomposition::new(&m).expect("finite input");
+    for rank in 0..=6 {
+        let (u_sigma, v_t) = decomposition.factors(rank);
+        let kept = rank.min(5);
+        assert_eq!((u_sigma.shape(), v_t.shape()), ((7, kept), (kept, 5)));
+        let product = &u_sigma * &v_t;
+        assert!(
+            (product - decomposition.truncate(rank)).amax() < 1e-12,
+            "rank {rank}"
+        );
+        // Vᵀ's rows are orthonormal, and U·Σ's columns have the singular values as norms.
+        let gram = &v_t * v_t.transpose();
+        assert!((gram - DMatrix::identity(kept, kept)).amax() < 1e-12);
+        for (l, column) in u_sigma.column_iter().enumerate() {
+            let sigma = decomposition.singular_values()[l];
+            assert!((column.norm() - sigma).abs() < 1e-12 * sigma.max(1.0));
+        }
+    }
+}
