@@ -10,11 +10,13 @@
 pub enum Chapter {
     /// Chapter 1: the notebook's parts, live.
     Understanding,
+    /// Chapter 4: the calculator, LoRA's cost on a real model.
+    Calculator,
 }
 
 impl Chapter {
     /// Every chapter, in reading order.
-    pub const ALL: [Chapter; 1] = [Chapter::Understanding];
+    pub const ALL: [Chapter; 2] = [Chapter::Understanding, Chapter::Calculator];
 
     /// The chapter's number, from 1.
     pub fn number(self) -> usize {
@@ -28,6 +30,7 @@ impl Chapter {
     pub fn title(self) -> &'static str {
         match self {
             Chapter::Understanding => "Understanding LoRA",
+            Chapter::Calculator => "Your model, your adapter",
         }
     }
 
@@ -35,6 +38,7 @@ impl Chapter {
     pub fn slug(self) -> &'static str {
         match self {
             Chapter::Understanding => "",
+            Chapter::Calculator => "calculator",
         }
     }
 

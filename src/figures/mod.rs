@@ -37,11 +37,18 @@ pub enum FigureId {
     Comparison,
     /// The closing quiz.
     Quiz,
+    /// The calculator's chapter: trainable parameters, the adapter file and the `LoraConfig` for
+    /// a real model.
+    Calculator,
+    /// The calculator's chapter: training memory, line by line.
+    CalculatorMemory,
+    /// The calculator's chapter: the LoRA paper's printed counts, checked.
+    PaperCheck,
 }
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 9] = [
+    pub const ALL: [FigureId; 12] = [
         Self::Layer,
         Self::Memory,
         Self::Factorisation,
@@ -51,6 +58,9 @@ impl FigureId {
         Self::Approximation,
         Self::Comparison,
         Self::Quiz,
+        Self::Calculator,
+        Self::CalculatorMemory,
+        Self::PaperCheck,
     ];
 
     /// The figure's id.
@@ -65,6 +75,9 @@ impl FigureId {
             Self::Approximation => "approximation",
             Self::Comparison => "comparison",
             Self::Quiz => "quiz",
+            Self::Calculator => "calculator",
+            Self::CalculatorMemory => "calculator-memory",
+            Self::PaperCheck => "paper-check",
         }
     }
 

@@ -17,8 +17,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod breakdown;
 mod spectra;
 
+pub use breakdown::{breakdown_chart, BreakdownBar, Part};
 pub use spectra::{factorisation_spectra_chart, IndexAxis};
 
 use crate::format;
