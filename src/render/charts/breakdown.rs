@@ -65,7 +65,7 @@ fn linear_ticks(hi: f64) -> Vec<f64> {
 }
 
 /// Horizontal bars of training memory, one a line, top to bottom in the order given, on a linear
-/// byte axis from 0. A legend names the kinds of line present. Bars of a few bytes next to
+/// byte axis from 0. A legend names the kinds of line counted. Bars of a few bytes next to
 /// gigabytes are drawn two pixels wide, so that they show; their value beside them is exact to
 /// three figures. No counted line, or only zeros, gives a frame with a message.
 pub fn breakdown_chart<DB: DrawingBackend>(
@@ -80,10 +80,15 @@ pub fn breakdown_chart<DB: DrawingBackend>(
     let layout = Layout::of(area);
     let legend: Vec<(Swatch, String)> = Part::ALL
         .into_iter()
-        .filter(|part| bars.iter().any(|b| b.part == *part))
+        .filter(|part| bars.iter().any(|b| b.part == *part && b.bytes.is_some()))
         .map(|part| (Swatch::Bar(part.colour(theme)), part.legend().to_string()))
         .collect();
-    let body = with_legend(area, layout, &legend, theme)?;
+    // The bars start at the left edge, so the legend does too.
+    let legend_layout = Layout {
+        compact: true,
+        ..layout
+    };
+    let body = with_legend(area, legend_layout, &legend, theme)?;
 
     let value_size = layout.tick;
     let texts: Vec<String> = bars
