@@ -888,7 +888,12 @@ pub enum TargetSet {
 
 impl TargetSet {
     /// Every set, in the selector's order.
-    pub const ALL: [TargetSet; 4] = [Self::QueryValue, Self::Attention, Self::Mlp, Self::AllLinear];
+    pub const ALL: [TargetSet; 4] = [
+        Self::QueryValue,
+        Self::Attention,
+        Self::Mlp,
+        Self::AllLinear,
+    ];
     /// The sets' names in the selector and the URL, in the order of [`TargetSet::ALL`].
     pub const NAMES: [&'static str; 4] = ["qv", "attention", "mlp", "all-linear"];
 }
@@ -993,7 +998,8 @@ impl Default for CalculatorState {
 
 /// The item of `all` at `value`, an index as [`Section::value`] gives it, kept in range.
 fn nth<T: Copy>(all: &[T], value: f64) -> Option<T> {
-    all.get((value as usize).min(all.len().saturating_sub(1))).copied()
+    all.get((value as usize).min(all.len().saturating_sub(1)))
+        .copied()
 }
 
 /// The position of `item` in `all`, as [`Section::value`] gives it.

@@ -380,7 +380,9 @@ mod page {
     fn page_at(settings: &[(&str, &str)]) -> CalculatorPage {
         let mut page = CalculatorPage::default();
         for (key, value) in settings {
-            page.set(key, value).unwrap();
+            if let Err(err) = page.set(key, value) {
+                panic!("{key} = {value}: {err}");
+            }
         }
         page
     }
@@ -457,9 +459,13 @@ mod page {
         assert_eq!(shown.memory_bars[1].part, Part::Trainable);
         assert_eq!(shown.memory_bars[4].part, Part::Activations);
         assert_eq!(shown.memory_bars[0].bytes, Some(6_738_415_616 * 2));
-        assert!(shown
-            .memory_caption
-            .starts_with("17.2 GB in all, with activations. Full fine-tuning"), "{}", shown.memory_caption);
+        assert!(
+            shown
+                .memory_caption
+                .starts_with("17.2 GB in all, with activations. Full fine-tuning"),
+            "{}",
+            shown.memory_caption
+        );
     }
 
     #[test]
@@ -487,12 +493,12 @@ mod page {
         assert_eq!(choices.dtype, ModelDtype::Nf4);
         assert_eq!(choices.batch, None);
         let shown = readout(state);
-        assert_eq!(shown.scale, "Each update is scaled by α/√r = 32/√4 = 16 (rsLoRA).");
-        // DoRA adds out_features to each layer: c_attn's 3,072 and c_proj's 1,024.
         assert_eq!(
-            shown.groups[0][4],
-            "4 × (1,024 + 3,072) + 3,072 = 19,456"
+            shown.scale,
+            "Each update is scaled by α/√r = 32/√4 = 16 (rsLoRA)."
         );
+        // DoRA adds out_features to each layer: c_attn's 3,072 and c_proj's 1,024.
+        assert_eq!(shown.groups[0][4], "4 × (1,024 + 3,072) + 3,072 = 19,456");
         assert_eq!(shown.memory_rows[4][1], "not counted");
         assert!(shown.memory_caption.contains("without activations"));
         let page = page_at(&[("kb", "8"), ("kn", "2048"), ("kq", "fp32")]);
@@ -510,7 +516,10 @@ mod page {
     #[test]
     fn every_target_set_names_layers_of_every_family() {
         for layout in Layout::ALL {
-            assert_eq!(targets_for(TargetSet::AllLinear, layout), Targets::AllLinear);
+            assert_eq!(
+                targets_for(TargetSet::AllLinear, layout),
+                Targets::AllLinear
+            );
             for set in [TargetSet::QueryValue, TargetSet::Attention, TargetSet::Mlp] {
                 let Targets::Names(names) = targets_for(set, layout) else {
                     panic!("{set:?} on {layout:?} is a list");
@@ -545,7 +554,10 @@ mod page {
         assert_eq!(arch.total_params(), llama.total_params());
         assert_eq!(arch.published, None);
         let shown = readout(state);
-        assert_eq!(shown.peft_report, readout(&CalculatorState::default()).peft_report);
+        assert_eq!(
+            shown.peft_report,
+            readout(&CalculatorState::default()).peft_report
+        );
         assert!(shown.published.contains("no published size"));
         // Grouped-query attention: 8 key/value heads make k and v 4,096 → 1,024.
         let page = page_at(&[("km", "custom"), ("kv", "8"), ("kt", "attention")]);
@@ -644,7 +656,10 @@ mod page {
             table.rows[0],
             ["Base weights, frozen (bf16)", "13,476,831,232", "13.5 GB"]
         );
-        assert_eq!(table.rows[1], ["LoRA weights (fp32)", "16,777,216", "16.8 MB"]);
+        assert_eq!(
+            table.rows[1],
+            ["LoRA weights (fp32)", "16,777,216", "16.8 MB"]
+        );
         assert_eq!(table.rows.last().unwrap()[0], "Total counted");
     }
 }

@@ -482,7 +482,11 @@ mod breakdown {
             |area| breakdown_chart(area, &shown.memory_bars, &Theme::dark()),
             &["not counted", "Activations"],
         );
-        assert_eq!(svg.matches("Activations").count(), 1, "only the line's name");
+        assert_eq!(
+            svg.matches("Activations").count(),
+            1,
+            "only the line's name"
+        );
     }
 
     #[test]
@@ -501,7 +505,10 @@ mod breakdown {
             |area| breakdown_chart(area, &nothing, &Theme::light()),
             &["Nothing to count."],
         );
-        check(|area| breakdown_chart(area, &[], &Theme::light()), &["Nothing to count."]);
+        check(
+            |area| breakdown_chart(area, &[], &Theme::light()),
+            &["Nothing to count."],
+        );
         let (result, _) = render((100, 60), |area| {
             breakdown_chart(area, &shown.memory_bars, &Theme::light())
         });

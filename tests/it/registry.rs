@@ -29,7 +29,11 @@ const CALCULATOR_PAGE: Page = Page {
 /// Each chapter's page, in reading order, with its controls' keys and rows at their defaults.
 fn chapters() -> Vec<(Chapter, Page, Vec<Vec<String>>)> {
     vec![
-        (Chapter::Understanding, PAGE, all_differences(PAGE, &PageState::default())),
+        (
+            Chapter::Understanding,
+            PAGE,
+            all_differences(PAGE, &PageState::default()),
+        ),
         (
             Chapter::Calculator,
             CALCULATOR_PAGE,
