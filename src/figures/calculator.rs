@@ -1075,7 +1075,7 @@ pub fn paper_rows() -> Vec<[String; 7]> {
             let verdict = if check.matches {
                 "As printed.".to_string()
             } else {
-                format!("Differs: {}", row.why)
+                format!("Differs. {}", row.why)
             };
             [
                 row.table.to_string(),

@@ -110,3 +110,20 @@ test('the memory chart, its table and the paper check are filled', async () => {
   assert.deepEqual(messages, []);
   await page.close();
 });
+
+test('at 360 px every choice of every selector fits its box and nothing scrolls sideways', async () => {
+  // The custom shape's family selector shows only with the custom shape.
+  const { page, messages } = await openChapter('?v=1&km=custom', { viewport: { width: 360, height: 800 } });
+  const cut = await page.$$eval('select', (selects) => selects.flatMap((select) => {
+    const context = document.createElement('canvas').getContext('2d');
+    context.font = getComputedStyle(select).font;
+    // The arrow and the padding take about 36 px of the box.
+    return [...select.options]
+      .filter((option) => context.measureText(option.text).width + 36 > select.clientWidth)
+      .map((option) => `${select.id}: ${option.text}`);
+  }));
+  assert.deepEqual(cut, []);
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 360);
+  assert.deepEqual(messages, []);
+  await page.close();
+});

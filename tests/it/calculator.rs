@@ -641,7 +641,7 @@ mod page {
             ]
         );
         assert_eq!(rows[2][5], "Not among the calculator's models.");
-        assert!(rows[3][6].starts_with("Differs: The paper's released GPT-2 code"));
+        assert!(rows[3][6].starts_with("Differs. The paper's released GPT-2 code"));
         let differing = rows.iter().filter(|r| r[6] != "As printed.").count();
         assert_eq!(differing, 3);
     }

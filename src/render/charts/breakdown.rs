@@ -97,7 +97,8 @@ pub fn breakdown_chart<DB: DrawingBackend>(
         .collect();
     // Room right of the longest bar for its value.
     let (width, _) = body.dim_in_pixel();
-    let left_pad = 8_u32;
+    // Room for half the first tick's label, "0 B", left of the axis.
+    let left_pad = 16_u32;
     let plot_width = f64::from(width.saturating_sub(left_pad + layout.margin_right)).max(1.0);
     let label_room = texts
         .iter()
