@@ -693,14 +693,10 @@ pub fn targets_for(set: TargetSet, layout: Layout) -> Targets {
 /// Where a custom shape of `layout` comes from, for the `LoraConfig`'s comment.
 fn custom_source(layout: Layout) -> &'static str {
     match layout {
-        Layout::Encoder => {
-            "a custom shape laid out as a BERT/RoBERTa encoder (512 positions, 2 token types)"
-        }
-        Layout::Gpt2 => "a custom shape laid out as GPT-2 (1,024 positions, a tied output head)",
-        Layout::Gpt3 => "a custom shape laid out as GPT-3 (2,048 positions, a tied output head)",
-        Layout::Llama => {
-            "a custom shape laid out as LLaMA (rotary positions, an untied output head)"
-        }
+        Layout::Encoder => "laid out as a BERT/RoBERTa encoder (512 positions, 2 token types)",
+        Layout::Gpt2 => "laid out as GPT-2 (1,024 positions, a tied output head)",
+        Layout::Gpt3 => "laid out as GPT-3 (2,048 positions, a tied output head)",
+        Layout::Llama => "laid out as LLaMA (rotary positions, an untied output head)",
     }
 }
 

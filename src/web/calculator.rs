@@ -29,16 +29,19 @@ pub struct CalculatorView {
     targets: Element,
     notes: HtmlElement,
     peft_report: Element,
-    headline: Element,
-    published: Element,
-    scale: Element,
-    adapter: Element,
+    report_box: HtmlElement,
+    headline: HtmlElement,
+    published: HtmlElement,
+    scale: HtmlElement,
+    adapter: HtmlElement,
+    groups: HtmlElement,
     group_rows: Element,
     config: Element,
     chart: HtmlCanvasElement,
     chart_width: f64,
     batch: HtmlInputElement,
     seq_len: HtmlInputElement,
+    memory: HtmlElement,
     memory_rows: Element,
     memory_caption: Element,
     paper_rows: Element,
@@ -65,11 +68,18 @@ impl CalculatorView {
         self.fill_list(&self.notes, &shown.notes)?;
         self.notes.set_hidden(shown.notes.is_empty());
         self.peft_report.set_text_content(Some(&shown.peft_report));
-        self.headline.set_text_content(Some(&shown.headline));
-        self.published.set_text_content(Some(&shown.published));
-        self.scale.set_text_content(Some(&shown.scale));
-        self.adapter.set_text_content(Some(&shown.adapter));
+        self.report_box.set_hidden(shown.peft_report.is_empty());
+        for (element, text) in [
+            (&self.headline, &shown.headline),
+            (&self.published, &shown.published),
+            (&self.scale, &shown.scale),
+            (&self.adapter, &shown.adapter),
+        ] {
+            element.set_text_content(Some(text));
+            element.set_hidden(text.is_empty());
+        }
         fill_rows(&self.doc, &self.group_rows, &shown.groups)?;
+        self.groups.set_hidden(shown.groups.is_empty());
         self.config.set_text_content(Some(&shown.config));
         Ok(())
     }
@@ -89,6 +99,7 @@ impl CalculatorView {
         self.chart
             .set_attribute("aria-label", &shown.memory_summary)?;
         fill_rows(&self.doc, &self.memory_rows, &shown.memory_rows)?;
+        self.memory.set_hidden(shown.memory_rows.is_empty());
         self.memory_caption
             .set_text_content(Some(&shown.memory_caption));
         Ok(())
@@ -106,16 +117,19 @@ impl ChapterView for CalculatorView {
             targets: by_id(doc, "k-targets")?,
             notes: typed_by_id(doc, "k-notes")?,
             peft_report: by_id(doc, "k-peft-report")?,
-            headline: by_id(doc, "k-headline")?,
-            published: by_id(doc, "k-published")?,
-            scale: by_id(doc, "k-scale")?,
-            adapter: by_id(doc, "k-adapter")?,
+            report_box: typed_by_id(doc, "k-report")?,
+            headline: typed_by_id(doc, "k-headline")?,
+            published: typed_by_id(doc, "k-published")?,
+            scale: typed_by_id(doc, "k-scale")?,
+            adapter: typed_by_id(doc, "k-adapter")?,
+            groups: typed_by_id(doc, "k-groups")?,
             group_rows: by_id(doc, "k-group-rows")?,
             config: by_id(doc, "k-config")?,
             chart: typed_by_id(doc, "k-memory-chart")?,
             chart_width: 0.0,
             batch: typed_by_id(doc, "kb")?,
             seq_len: typed_by_id(doc, "kn")?,
+            memory: typed_by_id(doc, "k-memory")?,
             memory_rows: by_id(doc, "k-memory-rows")?,
             memory_caption: by_id(doc, "k-memory-caption")?,
             paper_rows: by_id(doc, "k-paper-rows")?,

@@ -89,6 +89,11 @@ test('a link sets the model and rank; the custom shape shows only when chosen', 
   await page.waitForFunction(() => !document.getElementById('k-notes').hidden);
   assert.match(await page.$eval('#k-notes', (el) => el.textContent), /must be a multiple of the number of heads/);
   assert.equal(await peftReport(page), '');
+  // What cannot be counted is not shown empty.
+  assert.deepEqual(
+    await page.$$eval('#k-report, #k-published, #k-adapter, #k-groups, #k-memory', (els) => els.map((el) => el.hidden)),
+    [true, true, true, true, true],
+  );
   assert.deepEqual(messages, []);
   await page.close();
 });

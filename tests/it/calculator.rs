@@ -559,6 +559,12 @@ mod page {
             readout(&CalculatorState::default()).peft_report
         );
         assert!(shown.published.contains("no published size"));
+        assert_eq!(
+            shown.model,
+            "Custom shape, laid out as LLaMA (rotary positions, an untied output head): a \
+             LLaMA/Mistral decoder of 32 blocks, width 4,096, 32 attention heads, MLP width 11,008, \
+             a vocabulary of 32,000 tokens."
+        );
         // Grouped-query attention: 8 key/value heads make k and v 4,096 → 1,024.
         let page = page_at(&[("km", "custom"), ("kv", "8"), ("kt", "attention")]);
         let shown = readout(&page.calculator);
@@ -575,6 +581,7 @@ mod page {
             ["The width (4096) must be a multiple of the number of heads (3)."]
         );
         assert!(shown.groups.is_empty() && shown.memory_bars.is_empty());
+        assert!(shown.peft_report.is_empty() && shown.published.is_empty());
         assert!(memory_table(&page.calculator).is_empty());
         // Other families: GPT-2's fused c_attn, its tied head and learned positions.
         let page = page_at(&[
