@@ -3,8 +3,11 @@
 // published shapes, with no console message.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { serveDist, CHROMIUM } from './serve.mjs';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const server = await serveDist({ root: new URL('../../dist/', import.meta.url).pathname });
 const browser = await chromium.launch(CHROMIUM);
@@ -132,3 +135,22 @@ test('at 360 px every choice of every selector fits its box and nothing scrolls 
   assert.deepEqual(messages, []);
   await page.close();
 });
+
+for (const theme of ['light', 'dark']) {
+  test(`axe finds no WCAG 2.1 A or AA violation in the ${theme} theme, custom shape and data table open`, async () => {
+    const { page, messages } = await openChapter(`?v=1&pt=${theme}&km=custom`);
+    await page.$eval('details.data-table', (d) => new Promise((resolve) => {
+      d.addEventListener('toggle', () => setTimeout(resolve, 0), { once: true });
+      d.open = true;
+    }));
+    await page.click('#fig-calculator .figure-tools button');
+    await page.addScriptTag({ path: axePath });
+    const result = await page.evaluate(() =>
+      window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+    );
+    const found = result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+    assert.deepEqual(found, []);
+    assert.deepEqual(messages, []);
+    await page.close();
+  });
+}
