@@ -154,3 +154,24 @@ for (const theme of ['light', 'dark']) {
     await page.close();
   });
 }
+
+test('each figure embeds alone, and the copy button answers', async () => {
+  for (const figure of ['calculator', 'calculator-memory', 'paper-check']) {
+    const { page, messages } = await openChapter(`?v=1&embed=${figure}`);
+    const shown = await page.$$eval('figure', (all) => all.filter((f) => f.offsetParent !== null).map((f) => f.id));
+    assert.deepEqual(shown, [`fig-${figure}`]);
+    assert.equal(await page.$eval('#url-notice', (el) => el.hidden), true);
+    assert.deepEqual(messages, []);
+    await page.close();
+  }
+  const { page, messages } = await openChapter();
+  await page.click('#k-copy');
+  // Headless Chromium may refuse the clipboard: either answer is a sentence, not the wait.
+  const status = await page.waitForFunction(() => {
+    const text = document.getElementById('k-copy-status').textContent;
+    return text !== '' && text !== 'Copying…' && text;
+  });
+  assert.match(await status.jsonValue(), /^(Copied\.|Select the configuration and copy it\.)$/);
+  assert.deepEqual(messages, []);
+  await page.close();
+});
