@@ -12,11 +12,13 @@ pub enum Chapter {
     Understanding,
     /// Chapter 3: 4-bit base weights, quantised live, and what an adapter absorbs.
     Qlora,
+    /// Chapter 4: the calculator, LoRA's cost on a real model.
+    Calculator,
 }
 
 impl Chapter {
     /// Every chapter, in reading order.
-    pub const ALL: [Chapter; 2] = [Chapter::Understanding, Chapter::Qlora];
+    pub const ALL: [Chapter; 3] = [Chapter::Understanding, Chapter::Qlora, Chapter::Calculator];
 
     /// The chapter's number, from 1.
     pub fn number(self) -> usize {
@@ -31,6 +33,7 @@ impl Chapter {
         match self {
             Chapter::Understanding => "Understanding LoRA",
             Chapter::Qlora => "QLoRA",
+            Chapter::Calculator => "Your model, your adapter",
         }
     }
 
@@ -39,6 +42,7 @@ impl Chapter {
         match self {
             Chapter::Understanding => "",
             Chapter::Qlora => "qlora",
+            Chapter::Calculator => "calculator",
         }
     }
 

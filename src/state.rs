@@ -12,6 +12,7 @@
 use std::fmt;
 
 use crate::math::memory::Counting;
+use crate::math::models::{Layout, ModelDtype, PRESETS};
 use ValueText::{Log10, OutOf, Percent};
 
 /// Why a value could not be set.
@@ -844,6 +845,236 @@ impl Default for PageState {
             intrinsic: IntrinsicState::default(),
             comparison: ComparisonState::default(),
         }
+    }
+}
+
+/// The calculator's models as the selector and the URL name them: [`PRESETS`] in order, then
+/// "custom", the shape of the custom sliders.
+pub const MODEL_IDS: [&str; PRESETS.len() + 1] = [
+    "bert-base",
+    "bert-large",
+    "roberta-base",
+    "roberta-large",
+    "gpt2",
+    "gpt2-medium",
+    "gpt2-large",
+    "gpt2-xl",
+    "gpt3",
+    "llama-2-7b",
+    "llama-2-13b",
+    "llama-2-70b",
+    "mistral-7b",
+    "llama-3-8b",
+    "custom",
+];
+
+/// The families a custom shape may take, as the selector and the URL name them, in the order of
+/// [`Layout::ALL`].
+pub const FAMILY_NAMES: [&str; 4] = ["encoder", "gpt2", "gpt3", "llama"];
+
+/// Which layers the calculator adapts, in words every family understands; the core turns a set
+/// into the family's PEFT `target_modules`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetSet {
+    /// The attention's query and value projections, the LoRA paper's choice.
+    QueryValue,
+    /// Every attention projection: query, key, value and output.
+    Attention,
+    /// The MLP's layers.
+    Mlp,
+    /// PEFT's "all-linear": every Linear layer but the output head.
+    AllLinear,
+}
+
+impl TargetSet {
+    /// Every set, in the selector's order.
+    pub const ALL: [TargetSet; 4] = [
+        Self::QueryValue,
+        Self::Attention,
+        Self::Mlp,
+        Self::AllLinear,
+    ];
+    /// The sets' names in the selector and the URL, in the order of [`TargetSet::ALL`].
+    pub const NAMES: [&'static str; 4] = ["qv", "attention", "mlp", "all-linear"];
+}
+
+/// How the frozen weights are stored, as the selector and the URL name them, in the order of
+/// [`ModelDtype::ALL`].
+pub const DTYPE_NAMES: [&str; 4] = ["fp32", "bf16", "int8", "nf4"];
+
+/// The calculator: a model (a preset or a custom shape), the adapter's settings, how the frozen
+/// weights are stored and the batch for the activation estimate. LLaMA-2 7B with r = 8 on W_q and
+/// W_v, α = 16, in bf16, is where the page starts; the custom shape starts as LLaMA-2 7B's.
+#[rustfmt::skip]
+pub const CALCULATOR: [Control; 17] = [
+    Control::choice("km", "Model", &MODEL_IDS, 9),
+    Control::choice("kf", "Family", &FAMILY_NAMES, 3),
+    Control::slider("kw", "Width (hidden size)", (64.0, 16_384.0, 64.0), 4096.0, OutOf("width")),
+    Control::slider("kl", "Layers", (1.0, 128.0, 1.0), 32.0, OutOf("layers")),
+    Control::slider("kh", "Attention heads", (1.0, 128.0, 1.0), 32.0, OutOf("heads")),
+    Control::slider("kv", "Key/value heads", (1.0, 128.0, 1.0), 32.0, OutOf("key/value heads")).capped_by(&["kh"]),
+    Control::slider("ki", "MLP width (intermediate size)", (64.0, 65_536.0, 64.0), 11_008.0, OutOf("MLP width")),
+    Control::slider("ko", "Vocabulary", (256.0, 262_144.0, 1.0), 32_000.0, OutOf("tokens")),
+    Control::choice("kt", "Layers to adapt", &TargetSet::NAMES, 0),
+    Control::slider("kr", "r, the rank", (1.0, 256.0, 1.0), 8.0, OutOf("rank")),
+    Control::slider("ka", "α, lora_alpha", (1.0, 512.0, 1.0), 16.0, OutOf("alpha")),
+    Control::toggle("ks", "rsLoRA (scale α/√r)", false),
+    Control::toggle("kd", "DoRA (a magnitude a row)", false),
+    Control::choice("kq", "Frozen weights stored as", &DTYPE_NAMES, 1),
+    Control::toggle("ke", "Estimate activations", true),
+    Control::slider("kb", "Batch size", (1.0, 64.0, 1.0), 1.0, OutOf("batch size")),
+    Control::slider("kn", "Sequence length (tokens)", (64.0, 8192.0, 64.0), 512.0, OutOf("tokens")),
+];
+
+/// The calculator's controls, as [`CALCULATOR`] declares them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalculatorState {
+    /// Index into [`MODEL_IDS`]: a preset of [`PRESETS`], or the custom shape at the end.
+    pub model: usize,
+    /// The custom shape's family.
+    pub family: Layout,
+    /// The custom shape's width.
+    pub hidden: u32,
+    /// The custom shape's blocks.
+    pub layers: u32,
+    /// The custom shape's attention heads.
+    pub heads: u32,
+    /// The custom shape's key/value heads, at most its heads.
+    pub kv_heads: u32,
+    /// The custom shape's MLP width.
+    pub intermediate: u32,
+    /// The custom shape's vocabulary.
+    pub vocab: u32,
+    /// Which layers get an adapter.
+    pub targets: TargetSet,
+    /// The rank, PEFT's `r`.
+    pub r: u32,
+    /// PEFT's `lora_alpha`.
+    pub alpha: f64,
+    /// Scale by α/√r (rsLoRA).
+    pub rslora: bool,
+    /// DoRA's magnitudes.
+    pub dora: bool,
+    /// How the frozen weights are stored.
+    pub dtype: ModelDtype,
+    /// Whether activations are estimated.
+    pub activations: bool,
+    /// Sequences a step, for the activation estimate.
+    pub batch: u32,
+    /// Tokens a sequence, for the activation estimate.
+    pub seq_len: u32,
+}
+
+impl CalculatorState {
+    /// Whether the custom shape is chosen rather than a preset.
+    pub fn is_custom(&self) -> bool {
+        self.model >= PRESETS.len()
+    }
+}
+
+impl Default for CalculatorState {
+    fn default() -> Self {
+        with_defaults(Self {
+            model: 0,
+            family: Layout::Llama,
+            hidden: 0,
+            layers: 0,
+            heads: 0,
+            kv_heads: 0,
+            intermediate: 0,
+            vocab: 0,
+            targets: TargetSet::QueryValue,
+            r: 0,
+            alpha: 0.0,
+            rslora: false,
+            dora: false,
+            dtype: ModelDtype::Bf16,
+            activations: false,
+            batch: 0,
+            seq_len: 0,
+        })
+    }
+}
+
+/// The item of `all` at `value`, an index as [`Section::value`] gives it, kept in range.
+fn nth<T: Copy>(all: &[T], value: f64) -> Option<T> {
+    all.get((value as usize).min(all.len().saturating_sub(1)))
+        .copied()
+}
+
+/// The position of `item` in `all`, as [`Section::value`] gives it.
+fn position<T: PartialEq>(all: &[T], item: &T) -> f64 {
+    all.iter().position(|x| x == item).unwrap_or(0) as f64
+}
+
+impl Section for CalculatorState {
+    fn controls(&self) -> &'static [Control] {
+        &CALCULATOR
+    }
+
+    fn value(&self, index: usize) -> f64 {
+        let flag = |on: bool| f64::from(u8::from(on));
+        match index {
+            0 => self.model as f64,
+            1 => position(&Layout::ALL, &self.family),
+            2 => f64::from(self.hidden),
+            3 => f64::from(self.layers),
+            4 => f64::from(self.heads),
+            5 => f64::from(self.kv_heads),
+            6 => f64::from(self.intermediate),
+            7 => f64::from(self.vocab),
+            8 => position(&TargetSet::ALL, &self.targets),
+            9 => f64::from(self.r),
+            10 => self.alpha,
+            11 => flag(self.rslora),
+            12 => flag(self.dora),
+            13 => position(&ModelDtype::ALL, &self.dtype),
+            14 => flag(self.activations),
+            15 => f64::from(self.batch),
+            _ => f64::from(self.seq_len),
+        }
+    }
+
+    fn store(&mut self, index: usize, value: f64) {
+        let count = value as u32;
+        match index {
+            0 => self.model = (value as usize).min(MODEL_IDS.len() - 1),
+            1 => self.family = nth(&Layout::ALL, value).unwrap_or(Layout::Llama),
+            2 => self.hidden = count,
+            3 => self.layers = count,
+            4 => self.heads = count,
+            5 => self.kv_heads = count,
+            6 => self.intermediate = count,
+            7 => self.vocab = count,
+            8 => self.targets = nth(&TargetSet::ALL, value).unwrap_or(TargetSet::QueryValue),
+            9 => self.r = count,
+            10 => self.alpha = value,
+            11 => self.rslora = value != 0.0,
+            12 => self.dora = value != 0.0,
+            13 => self.dtype = nth(&ModelDtype::ALL, value).unwrap_or(ModelDtype::Bf16),
+            14 => self.activations = value != 0.0,
+            15 => self.batch = count,
+            _ => self.seq_len = count,
+        }
+    }
+}
+
+/// Every control's value on the calculator's page: the theme, and the calculator.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CalculatorPage {
+    /// The whole page's settings.
+    pub page: PageSettings,
+    /// The calculator.
+    pub calculator: CalculatorState,
+}
+
+impl ChapterState for CalculatorPage {
+    fn sections(&self) -> Vec<&dyn Section> {
+        vec![&self.page, &self.calculator]
+    }
+
+    fn sections_mut(&mut self) -> Vec<&mut dyn Section> {
+        vec![&mut self.page, &mut self.calculator]
     }
 }
 

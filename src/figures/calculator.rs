@@ -3,12 +3,14 @@
 //! checked against its published size, the adapter file, a training-memory breakdown with its
 //! formulas, and the `LoraConfig` to copy. It also checks the LoRA paper's printed counts.
 
+use crate::figures::tables::Table;
 use crate::format::{bytes, count_sig, thousands};
 use crate::math::models::{
-    nf4_double_quant_bits, nf4_double_quant_bytes, peft_matches, Architecture, Linear, ModelDtype,
-    Published, MAX_WIDTH,
+    nf4_double_quant_bits, nf4_double_quant_bytes, peft_matches, Architecture, Layout, Linear,
+    ModelDtype, Published, MAX_WIDTH, PRESETS,
 };
-use crate::state::format_float;
+use crate::render::charts::{BreakdownBar, Part};
+use crate::state::{format_float, CalculatorState, TargetSet};
 
 /// Which layers get an adapter.
 #[derive(Clone, Debug, PartialEq)]
@@ -663,4 +665,457 @@ pub fn paper_choices(row: &PaperRow) -> Choices {
         dtype: ModelDtype::Bf16,
         batch: None,
     }
+}
+
+/// The `target_modules` of target set `set` on a model laid out as `layout`. GPT-2 fuses W_q, W_k
+/// and W_v in one `Conv1D`, so on GPT-2 the query-and-value set adapts all three; an encoder's
+/// MLP output, "output.dense", also matches W_o's path.
+pub fn targets_for(set: TargetSet, layout: Layout) -> Targets {
+    let names: &[&str] = match (set, layout) {
+        (TargetSet::AllLinear, _) => return Targets::AllLinear,
+        (TargetSet::QueryValue, Layout::Encoder) => &["query", "value"],
+        (TargetSet::QueryValue, Layout::Gpt2) => &["c_attn"],
+        (TargetSet::QueryValue, Layout::Gpt3 | Layout::Llama) => &["q_proj", "v_proj"],
+        (TargetSet::Attention, Layout::Encoder) => {
+            &["query", "key", "value", "attention.output.dense"]
+        }
+        (TargetSet::Attention, Layout::Gpt2) => &["c_attn", "attn.c_proj"],
+        (TargetSet::Attention, Layout::Gpt3) => &["q_proj", "k_proj", "v_proj", "out_proj"],
+        (TargetSet::Attention, Layout::Llama) => &["q_proj", "k_proj", "v_proj", "o_proj"],
+        (TargetSet::Mlp, Layout::Encoder) => &["intermediate.dense", "output.dense"],
+        (TargetSet::Mlp, Layout::Gpt2) => &["c_fc", "mlp.c_proj"],
+        (TargetSet::Mlp, Layout::Gpt3) => &["fc1", "fc2"],
+        (TargetSet::Mlp, Layout::Llama) => &["gate_proj", "up_proj", "down_proj"],
+    };
+    Targets::Names(names.iter().map(|n| n.to_string()).collect())
+}
+
+/// Where a custom shape of `layout` comes from, for the `LoraConfig`'s comment.
+fn custom_source(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Encoder => "laid out as a BERT/RoBERTa encoder (512 positions, 2 token types)",
+        Layout::Gpt2 => "laid out as GPT-2 (1,024 positions, a tied output head)",
+        Layout::Gpt3 => "laid out as GPT-3 (2,048 positions, a tied output head)",
+        Layout::Llama => "laid out as LLaMA (rotary positions, an untied output head)",
+    }
+}
+
+/// The model the calculator's state chooses: a preset, or the custom shape of its sliders, whose
+/// positions, token types and tied head follow its family.
+pub fn model_of(state: &CalculatorState) -> Architecture {
+    if let Some(preset) = PRESETS.get(state.model) {
+        return *preset;
+    }
+    let layout = state.family;
+    let (positions, token_types, tied) = match layout {
+        Layout::Encoder => (512, 2, false),
+        Layout::Gpt2 => (1024, 0, true),
+        Layout::Gpt3 => (2048, 0, true),
+        Layout::Llama => (0, 0, false),
+    };
+    Architecture {
+        name: "Custom shape",
+        source: custom_source(layout),
+        layout,
+        hidden: u64::from(state.hidden),
+        layers: u64::from(state.layers),
+        heads: u64::from(state.heads),
+        kv_heads: if layout == Layout::Llama {
+            u64::from(state.kv_heads)
+        } else {
+            u64::from(state.heads)
+        },
+        intermediate: u64::from(state.intermediate),
+        vocab: u64::from(state.vocab),
+        positions,
+        token_types,
+        tied_embeddings: tied,
+        published: None,
+    }
+}
+
+/// The reader's choices in the calculator's state, for the model `layout` lays out.
+pub fn choices_of(state: &CalculatorState, layout: Layout) -> Choices {
+    Choices {
+        targets: targets_for(state.targets, layout),
+        r: u64::from(state.r),
+        alpha: state.alpha,
+        rank_pattern: Vec::new(),
+        use_rslora: state.rslora,
+        use_dora: state.dora,
+        dtype: state.dtype,
+        batch: state.activations.then_some(Batch {
+            size: u64::from(state.batch),
+            seq_len: u64::from(state.seq_len),
+        }),
+    }
+}
+
+/// Everything the calculator's chapter writes at a state, as text and chart bars.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Readout {
+    /// The model and its shape, in a sentence.
+    pub model: String,
+    /// Each `target_modules` name and what it adapts on this model.
+    pub targets: Vec<String>,
+    /// What stops the count (a shape that is not a model), or what PEFT would object to, or what
+    /// a reader should know about the settings; each a sentence.
+    pub notes: Vec<String>,
+    /// Whether the shape could be counted.
+    pub counted: bool,
+    /// What PEFT's `print_trainable_parameters()` prints.
+    pub peft_report: String,
+    /// The trainable count, in a sentence.
+    pub headline: String,
+    /// The model's count against its published size.
+    pub published: String,
+    /// The update's scale.
+    pub scale: String,
+    /// The adapter file's size.
+    pub adapter: String,
+    /// The adapted layers: role, how many, shape, rank, parameters each, parameters in all.
+    pub groups: Vec<[String; 6]>,
+    /// The memory breakdown: what, how much, how it follows.
+    pub memory_rows: Vec<[String; 3]>,
+    /// The memory breakdown's bars.
+    pub memory_bars: Vec<BreakdownBar>,
+    /// The memory chart in a sentence, for screen readers.
+    pub memory_summary: String,
+    /// The memory total and full fine-tuning's, for comparison.
+    pub memory_caption: String,
+    /// The `LoraConfig` to copy.
+    pub config: String,
+}
+
+/// The shape of `arch` in a sentence.
+fn shape_sentence(arch: &Architecture) -> String {
+    let kv = if arch.kv_heads == arch.heads {
+        String::new()
+    } else {
+        format!(" ({} key/value heads)", arch.kv_heads)
+    };
+    format!(
+        "{}, {}: a {} of {} blocks, width {}, {} attention heads{kv}, MLP width {}, a vocabulary of \
+         {} tokens.",
+        arch.name,
+        arch.source,
+        arch.layout.name(),
+        arch.layers,
+        thousands(arch.hidden),
+        arch.heads,
+        thousands(arch.intermediate),
+        thousands(arch.vocab)
+    )
+}
+
+/// What each target name adapts on `layout`.
+fn target_lines(targets: &Targets, layout: Layout) -> Vec<String> {
+    match targets {
+        Targets::AllLinear => vec![match layout {
+            Layout::Encoder => "\"all-linear\": every Linear layer of every block, and the pooler \
+                                (an encoder has no output head to leave out)."
+                .to_string(),
+            _ => "\"all-linear\": every Linear layer of every block; PEFT leaves the output head, \
+                  lm_head, out."
+                .to_string(),
+        }],
+        Targets::Names(names) => names
+            .iter()
+            .map(|name| {
+                let what = layout
+                    .target_names()
+                    .iter()
+                    .find(|t| t.name == name)
+                    .map_or("no layer of this family", |t| t.what);
+                format!("\"{name}\": {what}.")
+            })
+            .collect(),
+    }
+}
+
+/// The scale of the update in a sentence.
+fn scale_sentence(choices: &Choices) -> String {
+    let alpha = format_float(choices.alpha);
+    let r = choices.r;
+    let value = scale(choices.alpha, r, choices.use_rslora);
+    let value = if value.fract() == 0.0 {
+        format_float(value)
+    } else {
+        crate::format::significant(value, 3)
+    };
+    if choices.use_rslora {
+        format!("Each update is scaled by α/√r = {alpha}/√{r} = {value} (rsLoRA).")
+    } else {
+        format!("Each update is scaled by α/r = {alpha}/{r} = {value}.")
+    }
+}
+
+/// Notes on ranks larger than a layer can use.
+fn rank_notes(calc: &Calculation) -> Vec<String> {
+    calc.groups
+        .iter()
+        .filter(|g| g.r > g.in_features.min(g.out_features))
+        .map(|g| {
+            format!(
+                "r = {} is more than {} ({} → {}) can use: the update's rank is at most {}, so the \
+                 extra parameters add nothing.",
+                g.r,
+                g.role,
+                thousands(g.in_features),
+                thousands(g.out_features),
+                thousands(g.in_features.min(g.out_features))
+            )
+        })
+        .collect()
+}
+
+/// Bytes a parameter full fine-tuning keeps with Adam in mixed precision: fp16 weight and
+/// gradient, fp32 master weight and Adam's two fp32 moments.
+const FULL_FINE_TUNING_BYTES: u64 = 16;
+
+/// What the calculator's chapter shows for `state`.
+pub fn readout(state: &CalculatorState) -> Readout {
+    let arch = model_of(state);
+    let choices = choices_of(state, arch.layout);
+    let targets = target_lines(&choices.targets, arch.layout);
+    let config = lora_config(&arch, &choices);
+    let model = shape_sentence(&arch);
+    let calc = match calculate(&arch, &choices) {
+        Ok(calc) => calc,
+        Err(problems) => {
+            return Readout {
+                model,
+                targets,
+                notes: problems,
+                counted: false,
+                peft_report: String::new(),
+                headline: "This shape is not a model yet: change what is listed above.".to_string(),
+                published: String::new(),
+                scale: scale_sentence(&choices),
+                adapter: String::new(),
+                groups: Vec::new(),
+                memory_rows: Vec::new(),
+                memory_bars: Vec::new(),
+                memory_summary: "Nothing to count.".to_string(),
+                memory_caption: String::new(),
+                config,
+            };
+        }
+    };
+    let mut notes = calc.notices.clone();
+    notes.extend(rank_notes(&calc));
+    let layers: u64 = calc.groups.iter().map(|g| g.count).sum();
+    let headline = format!(
+        "{} trainable parameters in {} adapted layers: {}% of the {} parameters PEFT reports, the \
+         model's and the adapter's together.",
+        thousands(calc.trainable),
+        thousands(layers),
+        crate::format::significant(calc.trainable_percent, 3),
+        thousands(calc.base + calc.trainable)
+    );
+    let published = calc.published_check.clone().unwrap_or_else(|| {
+        format!(
+            "{} parameters. A custom shape has no published size to check the count against.",
+            thousands(calc.base)
+        )
+    });
+    let adapter = format!(
+        "The adapter file holds {} numbers: {} in fp32 (PEFT trains and saves the adapter in fp32 \
+         unless told otherwise), {} in bf16, plus a small header naming each tensor. The model's \
+         own weights are not in it.",
+        thousands(calc.trainable),
+        bytes(calc.adapter_fp32_bytes),
+        bytes(calc.adapter_bf16_bytes)
+    );
+    let groups = calc
+        .groups
+        .iter()
+        .map(|g| {
+            let dora = if choices.use_dora {
+                format!(" + {}", thousands(g.out_features))
+            } else {
+                String::new()
+            };
+            [
+                g.role.clone(),
+                thousands(g.count),
+                format!(
+                    "{} → {}",
+                    thousands(g.in_features),
+                    thousands(g.out_features)
+                ),
+                g.r.to_string(),
+                format!(
+                    "{} × ({} + {}){dora} = {}",
+                    g.r,
+                    thousands(g.in_features),
+                    thousands(g.out_features),
+                    thousands(g.params_each)
+                ),
+                thousands(g.count * g.params_each),
+            ]
+        })
+        .collect();
+    let memory_rows = calc
+        .memory
+        .iter()
+        .map(|line| {
+            [
+                line.what.clone(),
+                line.bytes.map_or("not counted".to_string(), bytes),
+                line.formula.clone(),
+            ]
+        })
+        .collect();
+    let memory_bars: Vec<BreakdownBar> = calc
+        .memory
+        .iter()
+        .enumerate()
+        .map(|(idx, line)| BreakdownBar {
+            label: line.what.clone(),
+            bytes: line.bytes,
+            part: match idx {
+                0 => Part::Frozen,
+                i if i + 1 == calc.memory.len() => Part::Activations,
+                _ => Part::Trainable,
+            },
+        })
+        .collect();
+    let summary_parts: Vec<String> = calc
+        .memory
+        .iter()
+        .map(|line| {
+            format!(
+                "{} {}",
+                line.what,
+                line.bytes.map_or("not counted".to_string(), bytes)
+            )
+        })
+        .collect();
+    let memory_summary = format!(
+        "Bar chart of training memory, {} in all: {}.",
+        bytes(calc.memory_total),
+        summary_parts.join(", ")
+    );
+    let full = calc.base.saturating_mul(FULL_FINE_TUNING_BYTES);
+    let activations = if choices.batch.is_some() {
+        "with activations"
+    } else {
+        "without activations"
+    };
+    let without_activations: u64 = calc.memory[..calc.memory.len().saturating_sub(1)]
+        .iter()
+        .filter_map(|l| l.bytes)
+        .sum();
+    let memory_caption = format!(
+        "{} in all, {activations}. Full fine-tuning with Adam in mixed precision keeps 16 B for \
+         each of the model's {} parameters (fp16 weight and gradient, fp32 master weight, Adam's \
+         two moments): {} before activations, {} what the frozen model and the adapter's state \
+         take here.",
+        bytes(calc.memory_total),
+        thousands(calc.base),
+        bytes(full),
+        crate::format::ratio(full as f64 / without_activations.max(1) as f64)
+    );
+    Readout {
+        model,
+        targets,
+        notes,
+        counted: true,
+        peft_report: calc.peft_report.clone(),
+        headline,
+        published,
+        scale: scale_sentence(&choices),
+        adapter,
+        groups,
+        memory_rows,
+        memory_bars,
+        memory_summary,
+        memory_caption,
+        config,
+    }
+}
+
+/// The paper-check table: for each of the LoRA paper's rows, the table, the model, its setting,
+/// the printed count, the paper's formula worked out, PEFT's count on the calculator's preset of
+/// the model, and whether the printed count is the formula's (and if not, why not).
+pub fn paper_rows() -> Vec<[String; 7]> {
+    paper_checks()
+        .into_iter()
+        .map(|check| {
+            let row = check.row;
+            let preset = row
+                .preset
+                .and_then(|name| PRESETS.iter().find(|a| a.name == name));
+            let peft = match preset {
+                Some(arch) => match calculate(arch, &paper_choices(&row)) {
+                    Ok(calc) => format!(
+                        "{} with target_modules {} at r = {} on {}",
+                        thousands(calc.trainable),
+                        row.targets.join(" and "),
+                        row.r,
+                        arch.name
+                    ),
+                    Err(problems) => problems.join(" "),
+                },
+                None => "Not among the calculator's models.".to_string(),
+            };
+            let l_hat = row.layers * row.matrices;
+            let formula = format!(
+                "2 × {l_hat} × {} × {} = {} ({})",
+                thousands(row.d_model),
+                row.r,
+                thousands(check.computed),
+                check.shown
+            );
+            let verdict = if check.matches {
+                "As printed.".to_string()
+            } else {
+                format!("Differs. {}", row.why)
+            };
+            [
+                row.table.to_string(),
+                row.model.to_string(),
+                row.setting.to_string(),
+                row.printed.to_string(),
+                formula,
+                peft,
+                verdict,
+            ]
+        })
+        .collect()
+}
+
+/// The data table behind the memory chart: each line's exact bytes.
+pub fn memory_table(state: &CalculatorState) -> Vec<Table> {
+    let arch = model_of(state);
+    let Ok(calc) = calculate(&arch, &choices_of(state, arch.layout)) else {
+        return Vec::new();
+    };
+    let mut rows: Vec<Vec<String>> = calc
+        .memory
+        .iter()
+        .map(|line| match line.bytes {
+            Some(b) => vec![line.what.clone(), thousands(b), bytes(b)],
+            None => vec![
+                line.what.clone(),
+                "not counted".to_string(),
+                "not counted".to_string(),
+            ],
+        })
+        .collect();
+    rows.push(vec![
+        "Total counted".to_string(),
+        thousands(calc.memory_total),
+        bytes(calc.memory_total),
+    ]);
+    vec![Table {
+        caption: format!("Training memory of {} with this adapter", arch.name),
+        header: vec![
+            "What is stored".to_string(),
+            "Bytes".to_string(),
+            "In units".to_string(),
+        ],
+        rows,
+    }]
 }

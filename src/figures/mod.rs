@@ -50,11 +50,18 @@ pub enum FigureId {
     Loftq,
     /// Chapter 3: training memory of LLaMA-1 models with QLoRA, LoRA and full fine-tuning.
     QloraMemory,
+    /// The calculator's chapter: trainable parameters, the adapter file and the `LoraConfig` for
+    /// a real model.
+    Calculator,
+    /// The calculator's chapter: training memory, line by line.
+    CalculatorMemory,
+    /// The calculator's chapter: the LoRA paper's printed counts, checked.
+    PaperCheck,
 }
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 15] = [
+    pub const ALL: [FigureId; 18] = [
         Self::Layer,
         Self::Memory,
         Self::Factorisation,
@@ -70,6 +77,9 @@ impl FigureId {
         Self::DoubleQuantisation,
         Self::Loftq,
         Self::QloraMemory,
+        Self::Calculator,
+        Self::CalculatorMemory,
+        Self::PaperCheck,
     ];
 
     /// The figure's id.
@@ -90,6 +100,9 @@ impl FigureId {
             Self::DoubleQuantisation => "double-quantisation",
             Self::Loftq => "loftq",
             Self::QloraMemory => "qlora-memory",
+            Self::Calculator => "calculator",
+            Self::CalculatorMemory => "calculator-memory",
+            Self::PaperCheck => "paper-check",
         }
     }
 

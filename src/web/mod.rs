@@ -7,6 +7,7 @@
 //! on mount and on resize (`measure`), never inside an input handler.
 
 mod announce;
+pub mod calculator;
 mod channel;
 pub mod chapter;
 mod comparison;

@@ -363,3 +363,310 @@ fn a_custom_shape_is_checked_and_counted() {
         ]
     );
 }
+
+mod page {
+    //! The chapter's page: its state turned into the core's model and choices, and what it reads.
+
+    use lora_explorer::figures::calculator::{
+        choices_of, memory_table, model_of, paper_checks, paper_rows, readout, targets_for, Batch,
+        Targets,
+    };
+    use lora_explorer::math::models::{Layout, ModelDtype, PRESETS};
+    use lora_explorer::render::charts::Part;
+    use lora_explorer::state::{
+        CalculatorPage, CalculatorState, ChapterState, TargetSet, MODEL_IDS,
+    };
+
+    fn page_at(settings: &[(&str, &str)]) -> CalculatorPage {
+        let mut page = CalculatorPage::default();
+        for (key, value) in settings {
+            if let Err(err) = page.set(key, value) {
+                panic!("{key} = {value}: {err}");
+            }
+        }
+        page
+    }
+
+    #[test]
+    fn the_model_ids_follow_the_presets() {
+        assert_eq!(MODEL_IDS.len(), PRESETS.len() + 1);
+        assert_eq!(MODEL_IDS[MODEL_IDS.len() - 1], "custom");
+        for (id, arch) in MODEL_IDS.iter().zip(&PRESETS) {
+            let page = page_at(&[("km", id)]);
+            assert_eq!(model_of(&page.calculator), *arch, "{id}");
+            assert!(!page.calculator.is_custom());
+        }
+    }
+
+    #[test]
+    fn the_defaults_are_llama_2_7b_with_the_papers_targets() {
+        let state = CalculatorState::default();
+        assert_eq!(model_of(&state).name, "LLaMA-2 7B");
+        let choices = choices_of(&state, Layout::Llama);
+        assert_eq!(
+            choices.targets,
+            Targets::Names(vec!["q_proj".into(), "v_proj".into()])
+        );
+        assert_eq!((choices.r, choices.alpha), (8, 16.0));
+        assert_eq!(choices.dtype, ModelDtype::Bf16);
+        assert_eq!(
+            choices.batch,
+            Some(Batch {
+                size: 1,
+                seq_len: 512
+            })
+        );
+        assert!(!choices.use_rslora && !choices.use_dora && choices.rank_pattern.is_empty());
+        let shown = readout(&state);
+        assert_eq!(
+            shown.peft_report,
+            "trainable params: 4,194,304 || all params: 6,742,609,920 || trainable%: 0.0622"
+        );
+        assert_eq!(
+            shown.headline,
+            "4,194,304 trainable parameters in 64 adapted layers: 0.0622% of the 6,742,609,920 \
+             parameters PEFT reports, the model's and the adapter's together."
+        );
+        assert_eq!(
+            shown.published,
+            "6,738,415,616: the published count, to the parameter."
+        );
+        assert_eq!(shown.scale, "Each update is scaled by α/r = 16/8 = 2.");
+        assert!(shown.adapter.contains("16.8 MB in fp32"));
+        assert!(shown.adapter.contains("8.39 MB in bf16"));
+        assert_eq!(
+            shown.groups[0],
+            [
+                "self_attn.q_proj",
+                "32",
+                "4,096 → 4,096",
+                "8",
+                "8 × (4,096 + 4,096) = 65,536",
+                "2,097,152"
+            ]
+        );
+        assert_eq!(
+            shown.targets,
+            [
+                "\"q_proj\": W_q, the query projection.",
+                "\"v_proj\": W_v, the value projection."
+            ]
+        );
+        assert!(shown.notes.is_empty());
+        assert!(shown.config.contains("r=8,\n    lora_alpha=16,"));
+        assert_eq!(shown.memory_rows.len(), 5);
+        assert_eq!(shown.memory_bars[0].part, Part::Frozen);
+        assert_eq!(shown.memory_bars[1].part, Part::Trainable);
+        assert_eq!(shown.memory_bars[4].part, Part::Activations);
+        assert_eq!(shown.memory_bars[0].bytes, Some(6_738_415_616 * 2));
+        assert!(
+            shown
+                .memory_caption
+                .starts_with("17.2 GB in all, with activations. Full fine-tuning"),
+            "{}",
+            shown.memory_caption
+        );
+    }
+
+    #[test]
+    fn every_control_reaches_the_choices() {
+        let page = page_at(&[
+            ("km", "gpt2-medium"),
+            ("kt", "attention"),
+            ("kr", "4"),
+            ("ka", "32"),
+            ("ks", "1"),
+            ("kd", "1"),
+            ("kq", "nf4"),
+            ("ke", "0"),
+        ]);
+        let state = &page.calculator;
+        let arch = model_of(state);
+        assert_eq!(arch.name, "GPT-2 Medium (355M)");
+        let choices = choices_of(state, arch.layout);
+        assert_eq!(
+            choices.targets,
+            Targets::Names(vec!["c_attn".into(), "attn.c_proj".into()])
+        );
+        assert_eq!((choices.r, choices.alpha), (4, 32.0));
+        assert!(choices.use_rslora && choices.use_dora);
+        assert_eq!(choices.dtype, ModelDtype::Nf4);
+        assert_eq!(choices.batch, None);
+        let shown = readout(state);
+        assert_eq!(
+            shown.scale,
+            "Each update is scaled by α/√r = 32/√4 = 16 (rsLoRA)."
+        );
+        // DoRA adds out_features to each layer: c_attn's 3,072 and c_proj's 1,024.
+        assert_eq!(shown.groups[0][4], "4 × (1,024 + 3,072) + 3,072 = 19,456");
+        assert_eq!(shown.memory_rows[4][1], "not counted");
+        assert!(shown.memory_caption.contains("without activations"));
+        let page = page_at(&[("kb", "8"), ("kn", "2048"), ("kq", "fp32")]);
+        let choices = choices_of(&page.calculator, Layout::Llama);
+        assert_eq!(
+            choices.batch,
+            Some(Batch {
+                size: 8,
+                seq_len: 2048
+            })
+        );
+        assert_eq!(choices.dtype, ModelDtype::Fp32);
+    }
+
+    #[test]
+    fn every_target_set_names_layers_of_every_family() {
+        for layout in Layout::ALL {
+            assert_eq!(
+                targets_for(TargetSet::AllLinear, layout),
+                Targets::AllLinear
+            );
+            for set in [TargetSet::QueryValue, TargetSet::Attention, TargetSet::Mlp] {
+                let Targets::Names(names) = targets_for(set, layout) else {
+                    panic!("{set:?} on {layout:?} is a list");
+                };
+                for name in names {
+                    assert!(
+                        layout.target_names().iter().any(|t| t.name == name),
+                        "{name} on {layout:?}"
+                    );
+                }
+            }
+        }
+        // Every set on every preset adapts something and PEFT has nothing to object to.
+        for id in &MODEL_IDS {
+            for set in TargetSet::NAMES {
+                let shown = readout(&page_at(&[("km", id), ("kt", set)]).calculator);
+                assert!(shown.counted, "{id} {set}");
+                assert!(shown.notes.is_empty(), "{id} {set}: {:?}", shown.notes);
+                assert!(!shown.groups.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn the_custom_shape_follows_its_sliders_and_family() {
+        let page = page_at(&[("km", "custom")]);
+        let state = &page.calculator;
+        assert!(state.is_custom());
+        let arch = model_of(state);
+        // The custom shape starts as LLaMA-2 7B's.
+        let llama = PRESETS[9];
+        assert_eq!(arch.total_params(), llama.total_params());
+        assert_eq!(arch.published, None);
+        let shown = readout(state);
+        assert_eq!(
+            shown.peft_report,
+            readout(&CalculatorState::default()).peft_report
+        );
+        assert!(shown.published.contains("no published size"));
+        assert_eq!(
+            shown.model,
+            "Custom shape, laid out as LLaMA (rotary positions, an untied output head): a \
+             LLaMA/Mistral decoder of 32 blocks, width 4,096, 32 attention heads, MLP width 11,008, \
+             a vocabulary of 32,000 tokens."
+        );
+        // Grouped-query attention: 8 key/value heads make k and v 4,096 → 1,024.
+        let page = page_at(&[("km", "custom"), ("kv", "8"), ("kt", "attention")]);
+        let shown = readout(&page.calculator);
+        assert_eq!(shown.groups[1][2], "4,096 → 1,024");
+        // The key/value heads are capped by the heads.
+        let page = page_at(&[("km", "custom"), ("kh", "4"), ("kv", "8")]);
+        assert_eq!(page.calculator.kv_heads, 4);
+        // A width the heads do not divide is a problem to show, not a count.
+        let page = page_at(&[("km", "custom"), ("kh", "3"), ("kv", "3")]);
+        let shown = readout(&page.calculator);
+        assert!(!shown.counted);
+        assert_eq!(
+            shown.notes,
+            ["The width (4096) must be a multiple of the number of heads (3)."]
+        );
+        assert!(shown.groups.is_empty() && shown.memory_bars.is_empty());
+        assert!(shown.peft_report.is_empty() && shown.published.is_empty());
+        assert!(memory_table(&page.calculator).is_empty());
+        // Other families: GPT-2's fused c_attn, its tied head and learned positions.
+        let page = page_at(&[
+            ("km", "custom"),
+            ("kf", "gpt2"),
+            ("kw", "768"),
+            ("kl", "12"),
+            ("kh", "12"),
+            ("ki", "3072"),
+            ("ko", "50257"),
+        ]);
+        let arch = model_of(&page.calculator);
+        assert_eq!(arch.total_params(), 124_439_808);
+        assert_eq!(arch.layout, Layout::Gpt2);
+        let page = page_at(&[
+            ("km", "custom"),
+            ("kf", "encoder"),
+            ("kw", "768"),
+            ("kl", "12"),
+            ("kh", "12"),
+            ("ki", "3072"),
+            ("ko", "30522"),
+        ]);
+        assert_eq!(model_of(&page.calculator).total_params(), 109_482_240);
+    }
+
+    #[test]
+    fn a_rank_beyond_a_layers_sides_is_noted() {
+        let page = page_at(&[
+            ("km", "custom"),
+            ("kw", "128"),
+            ("kh", "4"),
+            ("kv", "4"),
+            ("ki", "256"),
+            ("kr", "200"),
+        ]);
+        let shown = readout(&page.calculator);
+        assert_eq!(
+            shown.notes,
+            [
+                "r = 200 is more than self_attn.q_proj (128 → 128) can use: the update's rank is \
+                 at most 128, so the extra parameters add nothing.",
+                "r = 200 is more than self_attn.v_proj (128 → 128) can use: the update's rank is \
+                 at most 128, so the extra parameters add nothing."
+            ]
+        );
+    }
+
+    #[test]
+    fn the_paper_table_has_every_row_with_pefts_count() {
+        let rows = paper_rows();
+        let checks = paper_checks();
+        assert_eq!(rows.len(), checks.len());
+        assert_eq!(
+            rows[6],
+            [
+                "Table 4",
+                "GPT-3 (LoRA)",
+                "r = 8 on W_q and W_v",
+                "37.7M",
+                "2 × 192 × 12,288 × 8 = 37,748,736 (37.7M)",
+                "37,748,736 with target_modules q_proj and v_proj at r = 8 on GPT-3 (175B)",
+                "As printed."
+            ]
+        );
+        assert_eq!(rows[2][5], "Not among the calculator's models.");
+        assert!(rows[3][6].starts_with("Differs. The paper's released GPT-2 code"));
+        let differing = rows.iter().filter(|r| r[6] != "As printed.").count();
+        assert_eq!(differing, 3);
+    }
+
+    #[test]
+    fn the_memory_table_gives_exact_bytes() {
+        let tables = memory_table(&CalculatorState::default());
+        assert_eq!(tables.len(), 1);
+        let table = &tables[0];
+        assert_eq!(table.header, ["What is stored", "Bytes", "In units"]);
+        assert_eq!(
+            table.rows[0],
+            ["Base weights, frozen (bf16)", "13,476,831,232", "13.5 GB"]
+        );
+        assert_eq!(
+            table.rows[1],
+            ["LoRA weights (fp32)", "16,777,216", "16.8 MB"]
+        );
+        assert_eq!(table.rows.last().unwrap()[0], "Total counted");
+    }
+}

@@ -522,3 +522,72 @@ mod qlora_charts {
         }
     }
 }
+
+mod breakdown {
+    //! The calculator's memory breakdown.
+
+    use super::*;
+    use lora_explorer::figures::calculator::readout;
+    use lora_explorer::render::charts::{breakdown_chart, BreakdownBar, Part};
+    use lora_explorer::state::{CalculatorPage, ChapterState};
+
+    #[test]
+    fn every_line_has_its_name_and_value() {
+        let shown = readout(&CalculatorPage::default().calculator);
+        let svg = check(
+            |area| breakdown_chart(area, &shown.memory_bars, &Theme::light()),
+            &[
+                "Base weights, frozen (bf16)",
+                "13.5 GB",
+                "LoRA weights (fp32)",
+                "16.8 MB",
+                "33.6 MB",
+                "3.62 GB",
+                "Frozen model",
+                "Adapter&apos;s training state",
+                "Memory",
+            ],
+        );
+        // Five bars, each filled with its part's colour; the tiny ones are drawn all the same.
+        assert!(svg.matches("fill=\"#0072B2\"").count() >= 3, "{svg}");
+        // Without activations, their line says so and has no bar or legend entry of its own.
+        let mut page = CalculatorPage::default();
+        page.set("ke", "0").unwrap();
+        let shown = readout(&page.calculator);
+        let svg = check(
+            |area| breakdown_chart(area, &shown.memory_bars, &Theme::dark()),
+            &["not counted", "Activations"],
+        );
+        assert_eq!(
+            svg.matches("Activations").count(),
+            1,
+            "only the line's name"
+        );
+    }
+
+    #[test]
+    fn a_phone_gets_the_compact_layout_and_nothing_counted_a_message() {
+        let shown = readout(&CalculatorPage::default().calculator);
+        let (result, _) = render((320, 320), |area| {
+            breakdown_chart(area, &shown.memory_bars, &Theme::light())
+        });
+        assert_eq!(result, Ok(()));
+        let nothing = [BreakdownBar {
+            label: "Activations".to_string(),
+            bytes: None,
+            part: Part::Activations,
+        }];
+        check(
+            |area| breakdown_chart(area, &nothing, &Theme::light()),
+            &["Nothing to count."],
+        );
+        check(
+            |area| breakdown_chart(area, &[], &Theme::light()),
+            &["Nothing to count."],
+        );
+        let (result, _) = render((100, 60), |area| {
+            breakdown_chart(area, &shown.memory_bars, &Theme::light())
+        });
+        assert!(result.is_err());
+    }
+}

@@ -17,10 +17,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod breakdown;
 mod qlora;
 mod spectra;
 
 pub use qlora::{block_size_chart, codes_chart, histogram_chart, loftq_chart};
+pub use breakdown::{breakdown_chart, BreakdownBar, Part};
 pub use spectra::{factorisation_spectra_chart, IndexAxis};
 
 use crate::format;
