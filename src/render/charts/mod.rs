@@ -21,8 +21,8 @@ mod breakdown;
 mod qlora;
 mod spectra;
 
-pub use qlora::{block_size_chart, codes_chart, histogram_chart, loftq_chart};
 pub use breakdown::{breakdown_chart, BreakdownBar, Part};
+pub use qlora::{block_size_chart, codes_chart, histogram_chart, loftq_chart};
 pub use spectra::{factorisation_spectra_chart, IndexAxis};
 
 use crate::format;
