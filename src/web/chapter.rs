@@ -96,19 +96,7 @@ pub fn mount<V: ChapterView>(doc: &Document) -> Result<Rc<ChapterPage<V>>, JsVal
     dom::listen_for_errors()?;
     let parsed = permalink::read::<V::State>()?;
     let mut notices = parsed.notices;
-    let embed = match parsed.embed {
-        Some(figure) => match FigureId::parse(&figure) {
-            Some(id) if permalink::isolate(doc, id)? => Some(id),
-            _ => {
-                notices.push(format!(
-                    "There is no figure “{}” to embed; the whole page is shown.",
-                    figure.chars().take(40).collect::<String>()
-                ));
-                None
-            }
-        },
-        None => None,
-    };
+    let embed = permalink::embedded(doc, parsed.embed, &mut notices)?;
     permalink::show_notices(doc, &notices);
     let page = Rc::new(ChapterPage {
         doc: doc.clone(),

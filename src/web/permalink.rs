@@ -28,6 +28,28 @@ pub fn read<S: ChapterState>() -> Result<Parsed<S>, JsValue> {
     Ok(parse_chapter(&window()?.location().search()?))
 }
 
+/// The figure a link asks to show alone, once shown alone; a notice when the page has no such
+/// figure (the whole page is shown then).
+pub fn embedded(
+    doc: &Document,
+    asked: Option<String>,
+    notices: &mut Vec<String>,
+) -> Result<Option<FigureId>, JsValue> {
+    let Some(figure) = asked else {
+        return Ok(None);
+    };
+    match FigureId::parse(&figure) {
+        Some(id) if isolate(doc, id)? => Ok(Some(id)),
+        _ => {
+            notices.push(format!(
+                "There is no figure “{}” to embed; the whole page is shown.",
+                figure.chars().take(40).collect::<String>()
+            ));
+            Ok(None)
+        }
+    }
+}
+
 /// Shows `notices` (text from the link, so written as text, never as markup) above the page.
 pub fn show_notices(doc: &Document, notices: &[String]) {
     let Ok(notice) = typed_by_id::<HtmlElement>(doc, "url-notice") else {
