@@ -1,5 +1,5 @@
 """Loads the release build in Firefox (Marionette) and in WebKit, Safari's engine (WebKitWebDriver),
-and checks what every engine must do: every figure paints, Figure 3's spectrum arrives from its
+and checks what every engine must do, on every chapter: every figure paints, Figure 3's spectrum arrives from its
 worker and follows the rank, every slider moved to both ends raises no error, and the intrinsic-rank
 workers finish. Prints one line a check and exits non-zero on a failure. Run by scripts/engines.
 
@@ -98,27 +98,43 @@ def check(name, browser, url):
     results.append((f"every canvas painted{' (blank: ' + ', '.join(blank) + ')' if blank else ''}", not blank))
     with open(f"test-results/engine-{name}.png", "wb") as out:
         out.write(browser.screenshot())
-    results += check_qlora(name, browser, url)
+    for chapter in CHAPTERS:
+        results += check_chapter(name, browser, url, chapter)
     for what, ok in results:
         print(f"{name}: {'ok' if ok else 'FAILED'}  {what}")
     return all(ok for _, ok in results)
 
 
-def check_qlora(name, browser, url):
-    """Chapter 3: its figures paint, the worker's figures arrive once scrolled to, every slider and
-    selector moves without an error."""
+# Every later chapter: its folder and query, the element whose text says it has painted, and the
+# figure whose worker must answer once scrolled to (or None).
+CHAPTERS = [
+    ("qlora", "?v=1&qn=128", "q-quant-caption", ("fig-loftq", "q-loftq-caption")),
+    ("calculator", "?v=1", "k-model", None),
+]
+
+
+def check_chapter(name, browser, url, chapter):
+    """A later chapter: it paints, its worker's figure arrives once scrolled to, and every slider and
+    selector moves to its ends without an error."""
+    folder, query, painted, worker = chapter
     results = []
-    browser.go(url + "qlora/?v=1&qn=128")
-    results.append(("chapter 3 paints", wait(browser, "return document.getElementById('q-quant-caption').textContent !== ''")))
-    wait(browser, "document.getElementById('fig-loftq').scrollIntoView(); return true")
-    results.append(("chapter 3's worker answers", wait(browser, "return document.getElementById('q-loftq-caption').textContent !== ''", 120)))
+    browser.go(url + folder + "/" + query)
+    results.append((f"{folder} paints", wait(browser, f"return document.getElementById('{painted}').textContent !== ''")))
+    if worker:
+        figure, caption = worker
+        wait(browser, f"document.getElementById('{figure}').scrollIntoView(); return true")
+        results.append((f"{folder}: the worker answers", wait(browser, f"return document.getElementById('{caption}').textContent !== ''", 120)))
     browser.run("""for (const el of document.querySelectorAll('[data-key]')) {
-        const values = el.tagName === 'SELECT' ? [...el.options].map((o) => o.value) : [el.min, el.max];
-        for (const value of values) { el.value = value; el.dispatchEvent(new Event('input', { bubbles: true })); }
+        const values = el.tagName === 'SELECT' ? [...el.options].map((o) => o.value)
+            : el.type === 'checkbox' ? [true, false] : [el.min, el.max];
+        for (const value of values) {
+            if (el.type === 'checkbox') el.checked = value; else el.value = value;
+            el.dispatchEvent(new Event('input', { bubbles: true }));
+        }
     }""")
     time.sleep(4)
-    results.append(("chapter 3: every control at its ends, no error", browser.run("return document.getElementById('error-banner').hidden")))
-    with open(f"test-results/engine-{name}-qlora.png", "wb") as out:
+    results.append((f"{folder}: every control at its ends, no error", browser.run("return document.getElementById('error-banner').hidden")))
+    with open(f"test-results/engine-{name}-{folder}.png", "wb") as out:
         out.write(browser.screenshot())
     return results
 
