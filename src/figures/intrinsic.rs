@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 use crate::format::{count_noun, fewer_or_more, ratio, significant, subscript, thousands};
-use crate::math::intrinsic::low_rank_plus_noise;
+use crate::math::intrinsic::{low_rank_plus, low_rank_plus_noise, noise_draw};
 use crate::math::svd::{
     compression_ratio, cumulative_energy, rank_for_energy, relative_frobenius_error,
     relative_tail_error, singular_values, Decomposition,
@@ -70,24 +70,42 @@ pub struct Approximation {
 }
 
 /// Keeps the last matrix and its decomposition, so that moving only the approximation's rank costs
-/// one product, not another SVD.
+/// one product, not another SVD; and the noise draw of the last seed, so that moving the size, the
+/// true rank or the noise scale does not draw it again.
 #[derive(Debug, Default)]
 pub struct Workbench {
     spec: Option<MatrixSpec>,
     matrix: Option<DMatrix<f64>>,
     sigma: Option<Vec<f64>>,
     decomposition: Option<Decomposition>,
+    /// Z for a seed, at the largest size drawn for it (a smaller matrix takes its top-left block).
+    noise: Option<(u64, DMatrix<f64>)>,
 }
 
 impl Workbench {
     /// Draws the matrix `spec` describes, unless it is the one already held.
     pub fn load(&mut self, spec: MatrixSpec) {
         if self.spec != Some(spec) || self.matrix.is_none() {
-            self.matrix = Some(spec.matrix());
+            self.matrix = Some(self.draw(spec));
             self.sigma = None;
             self.decomposition = None;
             self.spec = Some(spec);
         }
+    }
+
+    /// The matrix `spec` describes, bit for bit [`MatrixSpec::matrix`], with Z from the kept draw
+    /// when it is of this seed and large enough (drawn and kept otherwise).
+    fn draw(&mut self, spec: MatrixSpec) -> DMatrix<f64> {
+        if spec.noise == 0.0 {
+            return low_rank_plus(spec.n, spec.true_rank, 0.0, spec.seed, None);
+        }
+        let kept =
+            matches!(&self.noise, Some((seed, z)) if *seed == spec.seed && z.nrows() >= spec.n);
+        if !kept {
+            self.noise = Some((spec.seed, noise_draw(spec.n, spec.seed)));
+        }
+        let z = self.noise.as_ref().map(|(_, z)| z);
+        low_rank_plus(spec.n, spec.true_rank, spec.noise, spec.seed, z)
     }
 
     /// The singular values of the matrix `spec` describes, descending: computed once per matrix,

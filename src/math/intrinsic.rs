@@ -21,19 +21,58 @@ const STREAM_NOISE: u64 = 13;
 /// entry is summed over l = 0..true_rank in that order. Without noise the rank is at most
 /// `true_rank`; `true_rank = 0` gives pure noise, and `noise = 0` pure signal.
 pub fn low_rank_plus_noise(n: usize, true_rank: usize, noise: f64, seed: u64) -> DMatrix<f64> {
+    let draw = if noise == 0.0 {
+        None
+    } else {
+        Some(noise_draw(n, seed))
+    };
+    low_rank_plus(n, true_rank, noise, seed, draw.as_ref())
+}
+
+/// Z, the standard normals the noise of every matrix of `seed` is made of, for an n×n matrix: entry
+/// (i, j) depends only on (seed, i, j), so the draw for a larger n holds the one for a smaller n
+/// as its top-left block. It is the costly part of drawing a matrix (two logarithms' and cosines'
+/// worth an entry), worth keeping while only the rank or the noise scale moves.
+pub fn noise_draw(n: usize, seed: u64) -> DMatrix<f64> {
+    let noise_stream = Stream::new(seed, STREAM_NOISE);
+    DMatrix::from_fn(n, n, |i, j| noise_stream.normal(i, j))
+}
+
+/// [`low_rank_plus_noise`], bit for bit, with Z's entries taken from `draw` (a [`noise_draw`] of
+/// `seed` at least n×n; `None` or a smaller draw is drawn again). Without noise `draw` is not read.
+pub fn low_rank_plus(
+    n: usize,
+    true_rank: usize,
+    noise: f64,
+    seed: u64,
+    draw: Option<&DMatrix<f64>>,
+) -> DMatrix<f64> {
     let u_stream = Stream::new(seed, STREAM_U);
     let v_stream = Stream::new(seed, STREAM_V);
-    let noise_stream = Stream::new(seed, STREAM_NOISE);
-    let u = DMatrix::from_fn(n, true_rank, |i, l| u_stream.normal(i, l));
+    // U by rows and V by columns, so that every entry's sum runs over two contiguous slices.
+    let u_rows = DMatrix::from_fn(true_rank, n, |l, i| u_stream.normal(i, l));
     let v = DMatrix::from_fn(true_rank, n, |l, j| v_stream.normal(l, j));
+    let fresh;
+    let draw = match draw {
+        Some(z) if noise == 0.0 || z.nrows().min(z.ncols()) >= n => z,
+        _ if noise == 0.0 => &u_rows,
+        _ => {
+            fresh = noise_draw(n, seed);
+            &fresh
+        }
+    };
     // The product is summed by hand, in a fixed order, so an entry never depends on n.
     // A blocked matrix product could group the terms differently for another n.
-    DMatrix::from_fn(n, n, |i, j| {
-        let signal: f64 = (0..true_rank).map(|l| u[(i, l)] * v[(l, j)]).sum();
-        if noise == 0.0 {
-            signal
-        } else {
-            signal + noise * noise_stream.normal(i, j)
+    let mut m = DMatrix::zeros(n, n);
+    for (j, (column, v_j)) in m.column_iter_mut().zip(v.column_iter()).enumerate() {
+        for (i, (entry, u_i)) in column.into_iter().zip(u_rows.column_iter()).enumerate() {
+            let signal: f64 = u_i.iter().zip(v_j.iter()).map(|(a, b)| a * b).sum();
+            *entry = if noise == 0.0 {
+                signal
+            } else {
+                signal + noise * draw[(i, j)]
+            };
         }
-    })
+    }
+    m
 }

@@ -124,3 +124,69 @@ fn one_component_is_singular() {
     let many = SpectrumSummary::new(&[1.0, 1.0, 1.0, 1.0], 95.0);
     assert!(many.lines(4, 95.0, 1)[1].contains("2.0× more than the 16"));
 }
+
+#[test]
+fn a_kept_noise_draw_gives_the_matrix_bit_for_bit() {
+    use lora_explorer::math::intrinsic::{low_rank_plus, low_rank_plus_noise, noise_draw};
+    let bits = |m: &nalgebra::DMatrix<f64>| m.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let large = noise_draw(40, 7);
+    for (n, k, noise) in [
+        (40, 3, 0.1),
+        (17, 5, 1e-4),
+        (1, 1, 2.0),
+        (40, 0, 0.5),
+        (12, 4, 0.0),
+    ] {
+        let fresh = low_rank_plus_noise(n, k, noise, 7);
+        assert_eq!(
+            bits(&low_rank_plus(n, k, noise, 7, Some(&large))),
+            bits(&fresh),
+            "{n} {k} {noise}"
+        );
+        assert_eq!(
+            bits(&low_rank_plus(n, k, noise, 7, None)),
+            bits(&fresh),
+            "{n} {k} {noise}"
+        );
+    }
+    // A draw too small for n is not used: the matrix is drawn afresh.
+    let small = noise_draw(5, 7);
+    assert_eq!(
+        bits(&low_rank_plus(9, 2, 0.3, 7, Some(&small))),
+        bits(&low_rank_plus_noise(9, 2, 0.3, 7))
+    );
+}
+
+#[test]
+fn the_workbench_answers_as_if_each_matrix_were_drawn_afresh() {
+    use lora_explorer::math::svd::singular_values;
+    // A reader's moves: size down and up, rank, noise scale, seed, noise off and on again.
+    let moves = [
+        (48, 4, 0.01, 42),
+        (32, 4, 0.01, 42),
+        (48, 4, 0.01, 42),
+        (64, 4, 0.01, 42),
+        (64, 6, 0.01, 42),
+        (64, 6, 0.1, 42),
+        (64, 6, 0.1, 43),
+        (64, 6, 0.0, 43),
+        (20, 6, 0.001, 43),
+    ];
+    let mut bench = Workbench::default();
+    for (n, true_rank, noise, seed) in moves {
+        let spec = MatrixSpec {
+            n,
+            true_rank,
+            noise,
+            seed,
+        };
+        let sigma = bench.spectrum(spec).to_vec();
+        assert_eq!(sigma, singular_values(&spec.matrix()), "{spec:?}");
+        let approx = bench.approximation(spec, 3);
+        assert_eq!(
+            approx,
+            Workbench::default().approximation(spec, 3),
+            "{spec:?}"
+        );
+    }
+}
