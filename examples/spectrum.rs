@@ -48,9 +48,10 @@ fn numpy(python: &str, m: &DMatrix<f64>, repeats: usize) -> Option<Vec<f64>> {
         std::env::temp_dir().join(format!("lora-explorer-spectrum-{}.f64", std::process::id()));
     let bytes: Vec<u8> = m.as_slice().iter().flat_map(|v| v.to_le_bytes()).collect();
     std::fs::write(&path, bytes).ok()?;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/spectrum-native.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/numpy-spectrum.py");
     let output = Command::new(python)
         .arg(script)
+        .arg("file")
         .arg(&path)
         .args([m.nrows(), m.ncols(), repeats].map(|v| v.to_string()))
         .output();
@@ -106,6 +107,38 @@ fn main() {
     );
     let python = std::env::var("LORA_ORACLE_PYTHON")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python").to_string());
+    // bench/spectrum.mjs has numpy draw the figure's matrix itself: check that it draws this one.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/numpy-spectrum.py");
+    let drawn = Command::new(&python)
+        .args([
+            script,
+            "figure",
+            &n.to_string(),
+            "16",
+            "0.01",
+            "42",
+            "1",
+            "--values",
+        ])
+        .output()
+        .ok()
+        .map(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|line| line.trim().parse::<f64>().ok())
+                .collect::<Vec<_>>()
+        });
+    if let Some(drawn) = drawn.filter(|d| d.len() == n) {
+        let sigma = singular_values(&m);
+        let worst = sigma
+            .iter()
+            .zip(&drawn)
+            .map(|(a, b)| (a - b).abs() / sigma[0])
+            .fold(0.0, f64::max);
+        println!(
+            "numpy's own draw of the figure matrix: singular values within {worst:.1e}·σ₁ of ours"
+        );
+    }
     match numpy(&python, &m, repeats) {
         Some(times) => {
             let numpy = summary("numpy (LAPACK)", times);

@@ -34,8 +34,7 @@ pub fn low_rank_plus_noise(n: usize, true_rank: usize, noise: f64, seed: u64) ->
 /// as its top-left block. It is the costly part of drawing a matrix (two logarithms' and cosines'
 /// worth an entry), worth keeping while only the rank or the noise scale moves.
 pub fn noise_draw(n: usize, seed: u64) -> DMatrix<f64> {
-    let noise_stream = Stream::new(seed, STREAM_NOISE);
-    DMatrix::from_fn(n, n, |i, j| noise_stream.normal(i, j))
+    DMatrix::from_vec(n, n, Stream::new(seed, STREAM_NOISE).normals(n, n))
 }
 
 /// [`low_rank_plus_noise`], bit for bit, with Z's entries taken from `draw` (a [`noise_draw`] of
@@ -47,31 +46,37 @@ pub fn low_rank_plus(
     seed: u64,
     draw: Option<&DMatrix<f64>>,
 ) -> DMatrix<f64> {
-    let u_stream = Stream::new(seed, STREAM_U);
-    let v_stream = Stream::new(seed, STREAM_V);
-    // U by rows and V by columns, so that every entry's sum runs over two contiguous slices.
-    let u_rows = DMatrix::from_fn(true_rank, n, |l, i| u_stream.normal(i, l));
-    let v = DMatrix::from_fn(true_rank, n, |l, j| v_stream.normal(l, j));
+    // U by columns, V by rows (column-major k×n: V's column j is row j's k entries).
+    let u = Stream::new(seed, STREAM_U).normals(n, true_rank);
+    let v = Stream::new(seed, STREAM_V).normals(true_rank, n);
     let fresh;
     let draw = match draw {
-        Some(z) if noise == 0.0 || z.nrows().min(z.ncols()) >= n => z,
-        _ if noise == 0.0 => &u_rows,
+        Some(z) if z.nrows().min(z.ncols()) >= n => Some(z),
+        _ if noise == 0.0 => None,
         _ => {
             fresh = noise_draw(n, seed);
-            &fresh
+            Some(&fresh)
         }
     };
-    // The product is summed by hand, in a fixed order, so an entry never depends on n.
-    // A blocked matrix product could group the terms differently for another n.
-    let mut m = DMatrix::zeros(n, n);
-    for (j, (column, v_j)) in m.column_iter_mut().zip(v.column_iter()).enumerate() {
-        for (i, (entry, u_i)) in column.into_iter().zip(u_rows.column_iter()).enumerate() {
-            let signal: f64 = u_i.iter().zip(v_j.iter()).map(|(a, b)| a * b).sum();
-            *entry = if noise == 0.0 {
-                signal
-            } else {
-                signal + noise * draw[(i, j)]
-            };
+    // The product is summed by hand, in a fixed order, so an entry never depends on n: each entry
+    // starts from −0.0, as `Iterator::sum` does, and adds its terms for l = 0, 1, … in turn. A
+    // blocked matrix product could group the terms differently for another n. The entries of a
+    // column are summed side by side, which changes no entry's order and runs in SIMD lanes.
+    let mut m = DMatrix::from_element(n, n, -0.0);
+    if n == 0 {
+        return m;
+    }
+    for (j, column) in m.as_mut_slice().chunks_exact_mut(n).enumerate() {
+        for (l, u_l) in u.chunks_exact(n).enumerate() {
+            let v_lj = v[l + j * true_rank];
+            for (entry, u_il) in column.iter_mut().zip(u_l) {
+                *entry += u_il * v_lj;
+            }
+        }
+        if let (Some(z), true) = (draw, noise != 0.0) {
+            for (entry, z_ij) in column.iter_mut().zip(z.column(j).iter()) {
+                *entry += noise * z_ij;
+            }
         }
     }
     m

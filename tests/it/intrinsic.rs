@@ -149,6 +149,44 @@ fn a_kept_noise_draw_gives_the_matrix_bit_for_bit() {
             "{n} {k} {noise}"
         );
     }
+    // As the matrix was drawn before the draw could be kept: entry by entry, each product summed
+    // by `Iterator::sum`.
+    let reference = |n: usize, k: usize, noise: f64, seed: u64| {
+        use lora_explorer::math::rng::Stream;
+        let (u, v, z) = (
+            Stream::new(seed, 11),
+            Stream::new(seed, 12),
+            Stream::new(seed, 13),
+        );
+        nalgebra::DMatrix::from_fn(n, n, |i, j| {
+            let signal: f64 = (0..k).map(|l| u.normal(i, l) * v.normal(l, j)).sum();
+            if noise == 0.0 {
+                signal
+            } else {
+                signal + noise * z.normal(i, j)
+            }
+        })
+    };
+    for (n, k, noise, seed) in [
+        (40, 3, 0.1, 7),
+        (33, 16, 0.01, 42),
+        (8, 0, 1.0, 1),
+        (9, 2, 0.0, 3),
+    ] {
+        assert_eq!(
+            bits(&low_rank_plus_noise(n, k, noise, seed)),
+            bits(&reference(n, k, noise, seed)),
+            "{n} {k} {noise} {seed}"
+        );
+    }
+    let stream = lora_explorer::math::rng::Stream::new(5, 13);
+    let block = stream.normals(6, 9);
+    for (index, value) in block.iter().enumerate() {
+        assert_eq!(
+            value.to_bits(),
+            stream.normal(index % 6, index / 6).to_bits()
+        );
+    }
     // A draw too small for n is not used: the matrix is drawn afresh.
     let small = noise_draw(5, 7);
     assert_eq!(
