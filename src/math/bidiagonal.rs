@@ -40,47 +40,122 @@ pub struct Bidiagonal {
 ///
 /// An empty matrix gives an empty vector, a zero matrix zeros.
 pub fn singular_values(m: &DMatrix<f64>) -> Option<Vec<f64>> {
-    if !m.iter().all(|v| v.is_finite()) {
-        return None;
-    }
-    let largest = m.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
-    if largest == 0.0 {
-        return Some(vec![0.0; m.nrows().min(m.ncols())]);
-    }
-    // Scaled by a power of two (exactly) so that the largest entry is in [1/2, 1): no norm
-    // overflows, and the squares dqds works with stay far from underflow for entries that matter.
-    let exponent = binary_exponent(largest);
-    let (rows, cols) = m.shape();
-    let (mut a, rows, cols) = if rows >= cols {
-        (m.as_slice().to_vec(), rows, cols)
-    } else {
-        (m.transpose().as_slice().to_vec(), cols, rows)
-    };
-    for v in &mut a {
-        *v = scale_by_power_of_two(*v, -exponent);
-    }
-    let bidiagonal = householder(&mut a, rows, cols);
-    let mut values = bidiagonal_singular_values(&bidiagonal.diagonal, &bidiagonal.superdiagonal)?;
-    for v in &mut values {
-        *v = scale_by_power_of_two(*v, exponent);
-    }
-    Some(values)
+    let mut work = Bidiagonalisation::new(m)?;
+    while !work.step() {}
+    work.singular_values()
 }
 
 /// The upper bidiagonal matrix B = Qᵀ·M·P (Q, P orthogonal) of `m`, or of its transpose when `m`
-/// is wide: the same singular values as `m`.
+/// is wide: the same singular values as `m`. A non-finite entry gives NaNs.
 pub fn bidiagonalise(m: &DMatrix<f64>) -> Bidiagonal {
     let (rows, cols) = m.shape();
-    if rows.min(cols) == 0 {
+    let n = rows.min(cols);
+    let Some(mut work) = Bidiagonalisation::new(m) else {
         return Bidiagonal {
-            diagonal: Vec::new(),
-            superdiagonal: Vec::new(),
+            diagonal: vec![f64::NAN; n],
+            superdiagonal: vec![f64::NAN; n.saturating_sub(1)],
         };
+    };
+    while !work.step() {}
+    let mut bidiagonal = work.bidiagonal;
+    for v in bidiagonal
+        .diagonal
+        .iter_mut()
+        .chain(&mut bidiagonal.superdiagonal)
+    {
+        *v = scale_by_power_of_two(*v, work.exponent);
     }
-    if rows >= cols {
-        householder(&mut m.as_slice().to_vec(), rows, cols)
-    } else {
-        householder(&mut m.transpose().as_slice().to_vec(), cols, rows)
+    bidiagonal
+}
+
+/// A bidiagonalisation under way, one Householder step at a time, so that a caller can stop
+/// between steps (a worker that reads its messages) and drop it for newer work.
+#[derive(Clone, Debug)]
+pub struct Bidiagonalisation {
+    /// The matrix, taller than wide (transposed if it was not), scaled by 2^−exponent,
+    /// column-major, rows×cols; what the steps so far left of it.
+    a: Vec<f64>,
+    rows: usize,
+    cols: usize,
+    exponent: i32,
+    /// The next step.
+    k: usize,
+    bidiagonal: Bidiagonal,
+    /// The left reflector of the step, v[0] = 1, over rows k..rows.
+    v: Vec<f64>,
+    /// The previous right reflector's image y = A·u, over rows k..rows.
+    y: Vec<f64>,
+    /// The sum Σⱼ xⱼ·colⱼ below row k.
+    z: Vec<f64>,
+    /// By column: row k of the trailing matrix once the left reflector is applied (x), which
+    /// becomes the right reflector u of the step (u[k + 1] = 1).
+    u: Vec<f64>,
+    /// τ of the previous right reflector; 0 when there is none to apply.
+    right_tau: f64,
+}
+
+impl Bidiagonalisation {
+    /// Starts on `m`; `None` if an entry is not finite.
+    pub fn new(m: &DMatrix<f64>) -> Option<Self> {
+        if !m.iter().all(|v| v.is_finite()) {
+            return None;
+        }
+        let largest = m.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+        // Scaled by a power of two (exactly) so that the largest entry is in [1/2, 1): no norm
+        // overflows, and the squares dqds works with stay far from underflow for entries that
+        // matter.
+        let exponent = if largest > 0.0 {
+            binary_exponent(largest)
+        } else {
+            0
+        };
+        let (rows, cols) = m.shape();
+        let (mut a, rows, cols) = if rows >= cols {
+            (m.as_slice().to_vec(), rows, cols)
+        } else {
+            (m.transpose().as_slice().to_vec(), cols, rows)
+        };
+        if exponent != 0 {
+            for v in &mut a {
+                *v = scale_by_power_of_two(*v, -exponent);
+            }
+        }
+        Some(Self {
+            a,
+            rows,
+            cols,
+            exponent,
+            k: 0,
+            bidiagonal: Bidiagonal {
+                diagonal: vec![0.0; cols],
+                superdiagonal: vec![0.0; cols.saturating_sub(1)],
+            },
+            v: vec![0.0; rows],
+            y: vec![0.0; rows],
+            z: vec![0.0; rows],
+            u: vec![0.0; cols],
+            right_tau: 0.0,
+        })
+    }
+
+    /// Whether every step is done.
+    pub fn is_done(&self) -> bool {
+        self.k >= self.cols
+    }
+
+    /// The singular values, descending, once the steps are done (finishing them first if not),
+    /// by dqds on the bidiagonal; `None` if dqds did not converge.
+    pub fn singular_values(mut self) -> Option<Vec<f64>> {
+        while !self.step() {}
+        let Bidiagonal {
+            diagonal,
+            superdiagonal,
+        } = &self.bidiagonal;
+        let mut values = bidiagonal_singular_values(diagonal, superdiagonal)?;
+        for v in &mut values {
+            *v = scale_by_power_of_two(*v, self.exponent);
+        }
+        Some(values)
     }
 }
 
@@ -146,29 +221,36 @@ fn scale_by_power_of_two(x: f64, k: i32) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Bidiagonalisation.
 
-/// Bidiagonalises the rows×cols matrix `a` (column-major, rows ≥ cols ≥ 1) in place by Householder
-/// reflectors from both sides, and returns the bidiagonal. `a` is left holding intermediate values.
-fn householder(a: &mut [f64], rows: usize, cols: usize) -> Bidiagonal {
-    let (m, n) = (rows, cols);
-    let mut diagonal = vec![0.0; n];
-    let mut superdiagonal = vec![0.0; n.saturating_sub(1)];
-    // The left reflector of the step, v[0] = 1, over rows k..m.
-    let mut v = vec![0.0; m];
-    // The previous right reflector's image y = A·u, over rows k..m, and the sum Σⱼ xⱼ·colⱼ.
-    let mut y = vec![0.0; m];
-    let mut z = vec![0.0; m];
-    // By column: row k of the trailing matrix once the left reflector is applied (x), which
-    // becomes the right reflector u of the step (u[k + 1] = 1).
-    let mut u = vec![0.0; n];
-    // τ of the previous right reflector; 0 when there is none to apply.
-    let mut right_tau = 0.0;
-    for k in 0..n {
+impl Bidiagonalisation {
+    /// Does the next Householder step (the left reflector of column k, then the right one of row
+    /// k); returns whether every step is done. One pass over the trailing matrix: each column gets
+    /// the previous right reflector and this step's left one while it sits in the cache.
+    pub fn step(&mut self) -> bool {
+        if self.is_done() {
+            return true;
+        }
+        let (m, n, k) = (self.rows, self.cols, self.k);
+        self.k += 1;
+        let Self {
+            a,
+            bidiagonal,
+            v,
+            y,
+            z,
+            u,
+            right_tau,
+            ..
+        } = self;
+        let Bidiagonal {
+            diagonal,
+            superdiagonal,
+        } = bidiagonal;
         let len = m - k;
         let trailing = &mut a[k * m..];
         let (column, rest) = trailing.split_at_mut(m);
         let column = &mut column[k..];
-        if right_tau != 0.0 {
-            axpy(column, &y[..len], -right_tau * u[k]);
+        if *right_tau != 0.0 {
+            axpy(column, &y[..len], -*right_tau * u[k]);
         }
         let v = &mut v[..len];
         let (left_tau, beta) = reflector(column, v);
@@ -185,20 +267,20 @@ fn householder(a: &mut [f64], rows: usize, cols: usize) -> Bidiagonal {
             let count = group.len() / m;
             let x = &mut u[j..j + count];
             match count {
-                4 => update_columns::<4>(group, m, k, &y[..len], v, z, right_tau, left_tau, x),
-                3 => update_columns::<3>(group, m, k, &y[..len], v, z, right_tau, left_tau, x),
-                2 => update_columns::<2>(group, m, k, &y[..len], v, z, right_tau, left_tau, x),
-                _ => update_columns::<1>(group, m, k, &y[..len], v, z, right_tau, left_tau, x),
+                4 => update_columns::<4>(group, m, k, &y[..len], v, z, *right_tau, left_tau, x),
+                3 => update_columns::<3>(group, m, k, &y[..len], v, z, *right_tau, left_tau, x),
+                2 => update_columns::<2>(group, m, k, &y[..len], v, z, *right_tau, left_tau, x),
+                _ => update_columns::<1>(group, m, k, &y[..len], v, z, *right_tau, left_tau, x),
             }
             j += count;
         }
-        right_tau = 0.0;
+        *right_tau = 0.0;
         if k + 1 >= n {
-            continue;
+            return k + 1 >= n;
         }
         if !right {
             superdiagonal[k] = u[k + 1];
-            continue;
+            return k + 1 >= n;
         }
         // The right reflector of row k: u = (x − β·e₁)/(x₀ − β), so that
         // A·u = (Σⱼ xⱼ·colⱼ − β·col_{k+1})/(x₀ − β) over rows k+1..m.
@@ -206,10 +288,10 @@ fn householder(a: &mut [f64], rows: usize, cols: usize) -> Bidiagonal {
         let tail = norm(&u[k + 2..]);
         if tail == 0.0 {
             superdiagonal[k] = x0;
-            continue;
+            return k + 1 >= n;
         }
         let beta = -x0.hypot(tail).copysign(x0);
-        right_tau = (beta - x0) / beta;
+        *right_tau = (beta - x0) / beta;
         let scale = 1.0 / (x0 - beta);
         superdiagonal[k] = beta;
         u[k + 1] = 1.0;
@@ -220,10 +302,7 @@ fn householder(a: &mut [f64], rows: usize, cols: usize) -> Bidiagonal {
         for ((yi, zi), ci) in y.iter_mut().zip(&z[1..]).zip(first) {
             *yi = (zi - beta * ci) * scale;
         }
-    }
-    Bidiagonal {
-        diagonal,
-        superdiagonal,
+        k + 1 >= n
     }
 }
 

@@ -37,6 +37,45 @@ pub fn noise_draw(n: usize, seed: u64) -> DMatrix<f64> {
     DMatrix::from_vec(n, n, Stream::new(seed, STREAM_NOISE).normals(n, n))
 }
 
+/// A [`noise_draw`] under way, a few columns at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoiseDraw {
+    seed: u64,
+    n: usize,
+    /// The columns drawn so far, column-major.
+    entries: Vec<f64>,
+}
+
+impl NoiseDraw {
+    /// Starts the n×n draw of `seed`.
+    pub fn new(n: usize, seed: u64) -> Self {
+        Self {
+            seed,
+            n,
+            entries: Vec::with_capacity(n * n),
+        }
+    }
+
+    /// The seed and size it draws for.
+    pub fn of(&self) -> (u64, usize) {
+        (self.seed, self.n)
+    }
+
+    /// Draws up to `columns` more columns; returns whether the draw is complete.
+    pub fn advance(&mut self, columns: usize) -> bool {
+        let drawn = self.entries.len() / self.n.max(1);
+        let next = (drawn + columns).min(self.n);
+        Stream::new(self.seed, STREAM_NOISE).extend_normals(self.n, drawn..next, &mut self.entries);
+        next >= self.n
+    }
+
+    /// The draw, [`noise_draw`]`(n, seed)` bit for bit once complete (finished here if not).
+    pub fn finish(mut self) -> DMatrix<f64> {
+        while !self.advance(self.n) {}
+        DMatrix::from_vec(self.n, self.n, self.entries)
+    }
+}
+
 /// [`low_rank_plus_noise`], bit for bit, with Z's entries taken from `draw` (a [`noise_draw`] of
 /// `seed` at least n×n; `None` or a smaller draw is drawn again). Without noise `draw` is not read.
 pub fn low_rank_plus(

@@ -38,13 +38,19 @@ impl Stream {
     /// Standard normal numbers for a rows×cols block, entry (i, j) equal to `normal(i, j)` bit for
     /// bit, column-major: each row's and each column's share of the hash is computed once.
     pub fn normals(self, rows: usize, cols: usize) -> Vec<f64> {
-        let row_keys: Vec<u64> = (0..rows).map(|i| self.row_key(i)).collect();
         let mut out = Vec::with_capacity(rows * cols);
-        for j in 0..cols {
+        self.extend_normals(rows, 0..cols, &mut out);
+        out
+    }
+
+    /// Appends the columns `cols` of [`Stream::normals`]`(rows, …)` to `out`: the block drawn a
+    /// few columns at a time.
+    pub fn extend_normals(self, rows: usize, cols: std::ops::Range<usize>, out: &mut Vec<f64>) {
+        let row_keys: Vec<u64> = (0..rows).map(|i| self.row_key(i)).collect();
+        for j in cols {
             let col = column_key(j);
             out.extend(row_keys.iter().map(|&row| normal_from(row, col)));
         }
-        out
     }
 
     /// A uniform number in the open interval (0, 1) for entry (row, col).
