@@ -9,7 +9,7 @@
 //    minimum to maximum and back, from a preset that makes them expensive (64×64 matrices).
 // 2. The intrinsic-rank sliders at n = 512, whose work runs in a Web Worker: bursts of inputs 30 ms
 //    apart, as a drag makes them. Reported: the main-thread time of each input, the time from the last
-//    input of a burst to the spectrum painted (target 150 ms), and every long task (over 50 ms) the
+//    input of a burst to the spectrum painted (target 100 ms), and every long task (over 50 ms) the
 //    browser saw on the main thread during the whole run (target: none).
 // 3. The worker's singular values of a 512×512 matrix against numpy's on the same machine, as a ratio.
 // What each chapter transfers is bench/first-load.mjs's.
@@ -212,7 +212,7 @@ for (const id of WORKER_CONTROLS) {
     'input max ms': fmt(inputs[inputs.length - 1]),
     [`last input → ${id === 'ia' ? 'approximation' : 'spectrum'} painted, p50 ms`]: fmt(quantile(lat, 0.5)),
     'p95 ms': fmt(quantile(lat, 0.95)),
-    target: id === 'ia' ? '(none)' : '< 150',
+    target: id === 'ia' ? '(none)' : '< 100',
   });
 }
 console.log('2. Intrinsic-rank controls at n = 512 (work in a Web Worker; bursts of 5 inputs 30 ms apart):');

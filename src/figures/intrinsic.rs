@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 use crate::format::{count_noun, fewer_or_more, ratio, significant, subscript, thousands};
-use crate::math::intrinsic::low_rank_plus_noise;
+use crate::math::bidiagonal::Bidiagonalisation;
+use crate::math::intrinsic::{low_rank_plus, low_rank_plus_noise, NoiseDraw};
 use crate::math::svd::{
     compression_ratio, cumulative_energy, rank_for_energy, relative_frobenius_error,
     relative_tail_error, singular_values, Decomposition,
@@ -70,33 +71,194 @@ pub struct Approximation {
 }
 
 /// Keeps the last matrix and its decomposition, so that moving only the approximation's rank costs
-/// one product, not another SVD.
+/// one product, not another SVD; and the noise draw of the last seed, so that moving the size, the
+/// true rank or the noise scale does not draw it again.
+///
+/// A spectrum can also be computed a slice at a time ([`Workbench::spectrum_until`]), so that a
+/// worker reads the page's messages between slices and drops work made stale by a newer request.
 #[derive(Debug, Default)]
 pub struct Workbench {
     spec: Option<MatrixSpec>,
     matrix: Option<DMatrix<f64>>,
     sigma: Option<Vec<f64>>,
     decomposition: Option<Decomposition>,
+    /// Z for a seed, at the largest size drawn for it (a smaller matrix takes its top-left block).
+    noise: Option<(u64, DMatrix<f64>)>,
+    /// The spectrum under way, if one was left unfinished.
+    under_way: Option<UnderWay>,
 }
+
+/// Milliseconds a spectrum took, by the clock its caller gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SpectrumTimes {
+    /// Drawing the matrix (nothing when it was held already).
+    pub draw_ms: f64,
+    /// The singular values alone.
+    pub svd_ms: f64,
+}
+
+/// A spectrum under way: what it is of, how far it got, and the time spent on it so far.
+#[derive(Debug)]
+struct UnderWay {
+    spec: MatrixSpec,
+    stage: Stage,
+    times: SpectrumTimes,
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Nothing done yet.
+    Start,
+    /// Drawing the noise, a few columns at a time.
+    Drawing(NoiseDraw),
+    /// Bidiagonalising the matrix (held in `Workbench::matrix`), a step at a time.
+    Decomposing(Box<Bidiagonalisation>),
+}
+
+/// Columns of the noise drawn between two looks at the clock (about a millisecond at n = 512).
+const DRAW_COLUMNS: usize = 32;
 
 impl Workbench {
     /// Draws the matrix `spec` describes, unless it is the one already held.
     pub fn load(&mut self, spec: MatrixSpec) {
         if self.spec != Some(spec) || self.matrix.is_none() {
-            self.matrix = Some(spec.matrix());
+            self.matrix = Some(self.draw(spec));
             self.sigma = None;
             self.decomposition = None;
             self.spec = Some(spec);
         }
     }
 
+    /// The matrix `spec` describes, bit for bit [`MatrixSpec::matrix`], with Z from the kept draw
+    /// when it is of this seed and large enough (drawn and kept otherwise).
+    fn draw(&mut self, spec: MatrixSpec) -> DMatrix<f64> {
+        if spec.noise == 0.0 {
+            return low_rank_plus(spec.n, spec.true_rank, 0.0, spec.seed, None);
+        }
+        if !self.holds_noise_for(spec) {
+            self.noise = Some((spec.seed, NoiseDraw::new(spec.n, spec.seed).finish()));
+        }
+        let z = self.noise.as_ref().map(|(_, z)| z);
+        low_rank_plus(spec.n, spec.true_rank, spec.noise, spec.seed, z)
+    }
+
+    /// Whether the kept noise draw serves `spec`.
+    fn holds_noise_for(&self, spec: MatrixSpec) -> bool {
+        matches!(&self.noise, Some((seed, z)) if *seed == spec.seed && z.nrows() >= spec.n)
+    }
+
     /// The singular values of the matrix `spec` describes, descending: computed once per matrix,
     /// without singular vectors (the fast path).
     pub fn spectrum(&mut self, spec: MatrixSpec) -> &[f64] {
-        self.load(spec);
-        let matrix = self.matrix.as_ref();
-        self.sigma
-            .get_or_insert_with(|| matrix.map(singular_values).unwrap_or_default())
+        while self.spectrum_until(spec, &|| 0.0, f64::INFINITY).is_none() {}
+        self.sigma.as_deref().unwrap_or_default()
+    }
+
+    /// Works towards the singular values of the matrix `spec` describes until they are known or
+    /// `clock()` (milliseconds) reaches `deadline`, whichever comes first; says how long they took
+    /// once known (read them with [`Workbench::spectrum`], which then computes nothing). Work left
+    /// unfinished resumes on the next call for the same matrix, and is dropped by a call for
+    /// another one (a noise draw of the same seed is kept going). Slices are at most about a
+    /// millisecond longer than asked at n = 512.
+    pub fn spectrum_until(
+        &mut self,
+        spec: MatrixSpec,
+        clock: &dyn Fn() -> f64,
+        deadline: f64,
+    ) -> Option<SpectrumTimes> {
+        if self.spec == Some(spec) && self.sigma.is_some() {
+            self.under_way = None;
+            return Some(SpectrumTimes::default());
+        }
+        let mut work = match self.under_way.take() {
+            Some(work) if work.spec == spec => work,
+            // A draw of this seed at least this large is worth finishing.
+            Some(UnderWay {
+                stage: Stage::Drawing(draw),
+                ..
+            }) if spec.noise != 0.0
+                && draw.of().0 == spec.seed
+                && draw.of().1 >= spec.n
+                && !self.holds_noise_for(spec) =>
+            {
+                UnderWay {
+                    spec,
+                    stage: Stage::Drawing(draw),
+                    times: SpectrumTimes::default(),
+                }
+            }
+            _ => UnderWay {
+                spec,
+                stage: Stage::Start,
+                times: SpectrumTimes::default(),
+            },
+        };
+        loop {
+            let started = clock();
+            let stage = std::mem::replace(&mut work.stage, Stage::Start);
+            match stage {
+                Stage::Start => {
+                    let held = self.spec == Some(spec) && self.matrix.is_some();
+                    if !held && spec.noise != 0.0 && !self.holds_noise_for(spec) {
+                        work.stage = Stage::Drawing(NoiseDraw::new(spec.n, spec.seed));
+                    } else {
+                        self.load(spec);
+                        work.times.draw_ms += clock() - started;
+                        match self.start_decomposing() {
+                            Some(stage) => work.stage = stage,
+                            None => return Some(work.times),
+                        }
+                    }
+                }
+                Stage::Drawing(mut draw) => {
+                    if draw.advance(DRAW_COLUMNS) {
+                        self.noise = Some((spec.seed, draw.finish()));
+                        self.load(spec);
+                        work.times.draw_ms += clock() - started;
+                        match self.start_decomposing() {
+                            Some(stage) => work.stage = stage,
+                            None => return Some(work.times),
+                        }
+                    } else {
+                        work.times.draw_ms += clock() - started;
+                        work.stage = Stage::Drawing(draw);
+                    }
+                }
+                Stage::Decomposing(mut steps) => {
+                    if steps.step() {
+                        let sigma = steps.singular_values();
+                        let matrix = self.matrix.as_ref();
+                        self.sigma = Some(
+                            sigma
+                                .or_else(|| matrix.map(singular_values))
+                                .unwrap_or_default(),
+                        );
+                        work.times.svd_ms += clock() - started;
+                        return Some(work.times);
+                    }
+                    work.times.svd_ms += clock() - started;
+                    work.stage = Stage::Decomposing(steps);
+                }
+            }
+            if clock() >= deadline {
+                self.under_way = Some(work);
+                return None;
+            }
+        }
+    }
+
+    /// The held matrix's bidiagonalisation, to be stepped through; or `None` when there is nothing
+    /// to step through: a matrix with a non-finite entry (its singular values, NaNs, are set at
+    /// once) or none held.
+    fn start_decomposing(&mut self) -> Option<Stage> {
+        let matrix = self.matrix.as_ref()?;
+        match Bidiagonalisation::new(matrix) {
+            Some(steps) => Some(Stage::Decomposing(Box::new(steps))),
+            None => {
+                self.sigma = Some(singular_values(matrix));
+                None
+            }
+        }
     }
 
     /// The best rank-`rank` approximation of the matrix `spec` describes, with both errors.

@@ -143,18 +143,32 @@ pub struct Workbenches {
 impl Workbenches {
     /// Answers `request`, timed by `clock` (in milliseconds).
     pub fn answer(&mut self, request: Request, clock: impl Fn() -> f64) -> Answer {
+        loop {
+            if let Some(answer) = self.advance(&request, &clock, f64::INFINITY) {
+                return answer;
+            }
+        }
+    }
+
+    /// Works on `request` until it is answered or `clock()` (milliseconds) reaches `deadline`.
+    /// The intrinsic-rank section's singular values are computed a slice at a time (see
+    /// [`Workbench::spectrum_until`]): `None` says to call again, with the same request to go on
+    /// or with a newer one, which drops the stale work. Every other request is answered at once.
+    pub fn advance(
+        &mut self,
+        request: &Request,
+        clock: &dyn Fn() -> f64,
+        deadline: f64,
+    ) -> Option<Answer> {
         let started = clock();
-        match request {
+        Some(match *request {
             Request::Spectrum { job, spec } => {
-                self.intrinsic.load(spec);
-                let loaded = clock();
-                let sigma = self.intrinsic.spectrum(spec).to_vec();
-                let finished = clock();
+                let times = self.intrinsic.spectrum_until(spec, clock, deadline)?;
                 Answer::Spectrum {
                     job,
-                    sigma,
-                    ms: finished - started,
-                    svd_ms: finished - loaded,
+                    sigma: self.intrinsic.spectrum(spec).to_vec(),
+                    ms: times.draw_ms + times.svd_ms,
+                    svd_ms: times.svd_ms,
                 }
             }
             Request::Approximation { job, spec, rank } => Answer::Approximation {
@@ -162,9 +176,9 @@ impl Workbenches {
                 approximation: self.intrinsic.approximation(spec, rank),
                 ms: clock() - started,
             },
-            Request::Spectra { job, input } => Answer::Spectra {
+            Request::Spectra { job, ref input } => Answer::Spectra {
                 job,
-                spectra: self.spectra.spectra(input),
+                spectra: self.spectra.spectra(input.clone()),
                 ms: clock() - started,
             },
             Request::QuantError { job, params } => {
@@ -176,7 +190,7 @@ impl Workbenches {
                     ms: clock() - started,
                 }
             }
-        }
+        })
     }
 }
 

@@ -35,11 +35,18 @@ fn descending_order(values: &[f64]) -> Vec<usize> {
 
 /// All min(rows, cols) singular values of `m`, sorted in descending order, each non-negative.
 ///
-/// Computes no singular vectors, so it is the fast path (a 512×512 matrix is one bidiagonalisation
-/// and a QR iteration). An empty matrix gives an empty vector. A matrix with a NaN or infinite entry
-/// has no meaningful singular values: it gives min(rows, cols) NaNs rather than a panic.
+/// Computes no singular vectors, so it is the fast path: a Householder bidiagonalisation and dqds
+/// ([`super::bidiagonal`]), about LAPACK's speed, with nalgebra's SVD as the fallback should dqds
+/// ever fail to converge. An empty matrix gives an empty vector. A matrix with a NaN or infinite
+/// entry has no meaningful singular values: it gives min(rows, cols) NaNs rather than a panic.
 pub fn singular_values(m: &DMatrix<f64>) -> Vec<f64> {
     let n_values = m.nrows().min(m.ncols());
+    if m.is_empty() {
+        return Vec::new();
+    }
+    if let Some(values) = super::bidiagonal::singular_values(m) {
+        return values;
+    }
     match svd_unordered(m, false) {
         Some(svd) => {
             let mut values: Vec<f64> = svd.singular_values.iter().map(|s| s.abs()).collect();

@@ -124,3 +124,107 @@ fn one_component_is_singular() {
     let many = SpectrumSummary::new(&[1.0, 1.0, 1.0, 1.0], 95.0);
     assert!(many.lines(4, 95.0, 1)[1].contains("2.0× more than the 16"));
 }
+
+#[test]
+fn a_kept_noise_draw_gives_the_matrix_bit_for_bit() {
+    use lora_explorer::math::intrinsic::{low_rank_plus, low_rank_plus_noise, noise_draw};
+    let bits = |m: &nalgebra::DMatrix<f64>| m.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let large = noise_draw(40, 7);
+    for (n, k, noise) in [
+        (40, 3, 0.1),
+        (17, 5, 1e-4),
+        (1, 1, 2.0),
+        (40, 0, 0.5),
+        (12, 4, 0.0),
+    ] {
+        let fresh = low_rank_plus_noise(n, k, noise, 7);
+        assert_eq!(
+            bits(&low_rank_plus(n, k, noise, 7, Some(&large))),
+            bits(&fresh),
+            "{n} {k} {noise}"
+        );
+        assert_eq!(
+            bits(&low_rank_plus(n, k, noise, 7, None)),
+            bits(&fresh),
+            "{n} {k} {noise}"
+        );
+    }
+    // As the matrix was drawn before the draw could be kept: entry by entry, each product summed
+    // by `Iterator::sum`.
+    let reference = |n: usize, k: usize, noise: f64, seed: u64| {
+        use lora_explorer::math::rng::Stream;
+        let (u, v, z) = (
+            Stream::new(seed, 11),
+            Stream::new(seed, 12),
+            Stream::new(seed, 13),
+        );
+        nalgebra::DMatrix::from_fn(n, n, |i, j| {
+            let signal: f64 = (0..k).map(|l| u.normal(i, l) * v.normal(l, j)).sum();
+            if noise == 0.0 {
+                signal
+            } else {
+                signal + noise * z.normal(i, j)
+            }
+        })
+    };
+    for (n, k, noise, seed) in [
+        (40, 3, 0.1, 7),
+        (33, 16, 0.01, 42),
+        (8, 0, 1.0, 1),
+        (9, 2, 0.0, 3),
+    ] {
+        assert_eq!(
+            bits(&low_rank_plus_noise(n, k, noise, seed)),
+            bits(&reference(n, k, noise, seed)),
+            "{n} {k} {noise} {seed}"
+        );
+    }
+    let stream = lora_explorer::math::rng::Stream::new(5, 13);
+    let block = stream.normals(6, 9);
+    for (index, value) in block.iter().enumerate() {
+        assert_eq!(
+            value.to_bits(),
+            stream.normal(index % 6, index / 6).to_bits()
+        );
+    }
+    // A draw too small for n is not used: the matrix is drawn afresh.
+    let small = noise_draw(5, 7);
+    assert_eq!(
+        bits(&low_rank_plus(9, 2, 0.3, 7, Some(&small))),
+        bits(&low_rank_plus_noise(9, 2, 0.3, 7))
+    );
+}
+
+#[test]
+fn the_workbench_answers_as_if_each_matrix_were_drawn_afresh() {
+    use lora_explorer::math::svd::singular_values;
+    // A reader's moves: size down and up, rank, noise scale, seed, noise off and on again.
+    let moves = [
+        (48, 4, 0.01, 42),
+        (32, 4, 0.01, 42),
+        (48, 4, 0.01, 42),
+        (64, 4, 0.01, 42),
+        (64, 6, 0.01, 42),
+        (64, 6, 0.1, 42),
+        (64, 6, 0.1, 43),
+        (64, 6, 0.0, 43),
+        (20, 6, 0.001, 43),
+    ];
+    let mut bench = Workbench::default();
+    for (n, true_rank, noise, seed) in moves {
+        let spec = MatrixSpec {
+            n,
+            true_rank,
+            noise,
+            seed,
+        };
+        let sigma = bench.spectrum(spec).to_vec();
+        assert_eq!(sigma, singular_values(&spec.matrix()), "{spec:?}");
+        let approx = bench.approximation(spec, 3);
+        assert_eq!(
+            approx,
+            Workbench::default().approximation(spec, 3),
+            "{spec:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Native tests of the core: one binary, one module per room.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod bidiagonal;
 mod calculator;
 mod chapters;
 mod charts;

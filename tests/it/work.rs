@@ -199,3 +199,89 @@ fn the_quantisation_errors_numbers_travel_and_match_the_core() {
     let back = Answer::from_bytes(&answer.to_bytes().unwrap()).unwrap();
     assert_eq!(back, answer);
 }
+
+/// A clock that moves one millisecond each time it is read.
+fn ticking() -> impl Fn() -> f64 {
+    let now = std::cell::Cell::new(0.0);
+    move || {
+        now.set(now.get() + 1.0);
+        now.get()
+    }
+}
+
+#[test]
+fn a_spectrum_computed_in_slices_is_the_spectrum_computed_at_once() {
+    let spec = MatrixSpec::of(&IntrinsicState {
+        n: 96,
+        ..IntrinsicState::default()
+    });
+    let request = Request::Spectrum { job: 7, spec };
+    let clock = ticking();
+    let mut worker = Workbenches::default();
+    let mut slices = 0;
+    let answer = loop {
+        slices += 1;
+        let deadline = clock() + 3.0;
+        if let Some(answer) = worker.advance(&request, &clock, deadline) {
+            break answer;
+        }
+    };
+    // The noise (three chunks of columns), the steps of the bidiagonalisation, then dqds.
+    assert!(slices > 20, "{slices} slices");
+    match answer {
+        Answer::Spectrum {
+            job,
+            sigma,
+            ms,
+            svd_ms,
+        } => {
+            assert_eq!(job, 7);
+            assert_eq!(sigma, Workbench::default().spectrum(spec));
+            // Every slice's time is counted, the drawing's apart from the singular values'.
+            assert!(svd_ms > 90.0 && ms > svd_ms, "{ms} {svd_ms}");
+        }
+        other => panic!("a spectrum request answered {other:?}"),
+    }
+}
+
+#[test]
+fn a_newer_request_drops_the_stale_work_and_keeps_a_noise_draw_it_can_use() {
+    let state = IntrinsicState {
+        n: 64,
+        ..IntrinsicState::default()
+    };
+    let first = MatrixSpec::of(&state);
+    let other_seed = MatrixSpec {
+        seed: first.seed + 1,
+        ..first
+    };
+    let other_rank = MatrixSpec {
+        true_rank: first.true_rank + 2,
+        ..first
+    };
+    let clock = ticking();
+    let mut worker = Workbenches::default();
+    // A few slices of each, each newer request replacing the last before it is answered.
+    for spec in [first, other_seed, other_rank, first] {
+        let request = Request::Spectrum { job: 1, spec };
+        for _ in 0..3 {
+            let deadline = clock() + 1.0;
+            assert_eq!(worker.advance(&request, &clock, deadline), None);
+        }
+    }
+    for spec in [other_rank, first, other_seed, first] {
+        let request = Request::Spectrum { job: 2, spec };
+        match worker.answer(request, &clock) {
+            Answer::Spectrum { sigma, .. } => {
+                assert_eq!(sigma, Workbench::default().spectrum(spec), "{spec:?}");
+            }
+            other => panic!("a spectrum request answered {other:?}"),
+        }
+    }
+    // A spectrum already known is answered at once, without a slice.
+    let request = Request::Spectrum {
+        job: 3,
+        spec: first,
+    };
+    assert!(worker.advance(&request, &clock, 0.0).is_some());
+}
