@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { serveDist, CHROMIUM } from '../tests/e2e/serve.mjs';
+import { passWorkerFigures } from '../tests/e2e/page.mjs';
 
 const SEEDS = Number(process.env.SEEDS ?? 15);
 const NUMPY_REPEATS = Number(process.env.NUMPY_REPEATS ?? 3);
@@ -50,6 +51,8 @@ const server = await serveDist({ root: new URL('../dist/', import.meta.url).path
 const browser = await chromium.launch(CHROMIUM);
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 await page.goto(`${server.url}?v=1&in=512`);
+// The workers start when their figures come near the viewport.
+await passWorkerFigures(page);
 const settled = () =>
   page.waitForFunction(
     () => {
