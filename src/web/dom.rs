@@ -59,6 +59,14 @@ thread_local! {
 /// it is there already), until [`remove_listeners`]. Workers start this way, so that a first load
 /// fetches only what the reader can see.
 pub fn when_near(element: &Element, action: impl FnOnce() + 'static) -> Result<(), JsValue> {
+    // An element already near needs no observer: some engines are slow to report it.
+    let height = window()?.inner_height()?.as_f64().unwrap_or(0.0);
+    let rect = element.get_bounding_client_rect();
+    let shown = rect.width() > 0.0 || rect.height() > 0.0;
+    if shown && rect.top() < 2.0 * height && rect.bottom() > -height {
+        action();
+        return Ok(());
+    }
     let mut action = Some(action);
     let closure = Closure::<dyn FnMut(js_sys::Array, IntersectionObserver)>::new(
         move |entries: js_sys::Array, observer: IntersectionObserver| {
