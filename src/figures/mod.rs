@@ -11,6 +11,7 @@ pub mod printed;
 pub mod qlora;
 pub mod rank;
 pub mod tables;
+pub mod trainer;
 pub mod training;
 pub mod work;
 
