@@ -12,7 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::training::{LossChart, Snapshot, SweepFigure};
 use super::work::{Bench, Message, Progress, Reply, ReplyKind};
-use crate::math::train::{Config, RankSweep, Trainer};
+use crate::format::{significant, thousands};
+use crate::math::train::{
+    Config, Init, LearnForget, Method, Optimizer, RankSweep, Scaling, Spectrum, Status, TaskSpec,
+    TrainSpec, Trainer,
+};
+use crate::state::{LearnState, BATCH_SIZES, EXAMPLE_COUNTS, SPEEDS};
 
 /// The shortest time between two frames of a playing run or a sweep, in milliseconds.
 pub const FRAME_MS: f64 = 50.0;
@@ -22,6 +27,160 @@ pub const MAX_STEPS: usize = 20_000;
 
 /// The steps each run of a rank sweep takes.
 pub const SWEEP_STEPS: usize = 4_000;
+
+/// The experiment chapter 2's controls describe.
+pub fn config_of(state: &LearnState) -> Config {
+    let value = |key| state.value_of(key);
+    let count = |key, options: &[&str]| count_of(state, key, options);
+    let spectrum = if value("lz") == 0.0 {
+        Spectrum::ExactRank(value("lt") as usize)
+    } else {
+        Spectrum::PowerLaw(value("lp"))
+    };
+    Config {
+        task: TaskSpec {
+            d: value("ld") as usize,
+            k: value("lk") as usize,
+            spectrum,
+            relative_size: 10f64.powf(value("lm")),
+            noise: value("lv"),
+            examples: count("ln", &EXAMPLE_COUNTS),
+            seed: value("le") as u64,
+        },
+        train: TrainSpec {
+            rank: value("lr") as usize,
+            alpha: value("la"),
+            scaling: if value("lc") == 0.0 {
+                Scaling::Standard
+            } else {
+                Scaling::RankStabilised
+            },
+            init: match value("li") as usize {
+                0 => Init::Peft,
+                1 => Init::Gaussian,
+                _ => Init::Pissa,
+            },
+            optimizer: if value("lo") == 0.0 {
+                Optimizer::Adam
+            } else {
+                Optimizer::Sgd
+            },
+            learning_rate: 10f64.powf(value("lh")),
+            lora_plus_ratio: value("lx"),
+            batch_size: count("lb", &BATCH_SIZES),
+        },
+    }
+    .clamped()
+}
+
+/// The training speed chapter 2's controls ask for, in steps a second; infinite for "max".
+pub fn speed_of(state: &LearnState) -> f64 {
+    SPEEDS
+        .get(state.value_of("lw") as usize)
+        .and_then(|text| text.parse::<f64>().ok())
+        .unwrap_or(f64::INFINITY)
+}
+
+/// The settings line under chapter 2's controls: what each method trains, the values the log
+/// sliders stand for, and any setting the experiment had to change.
+pub fn settings_text(state: &LearnState) -> String {
+    let config = config_of(state);
+    let (task, train) = (config.task, config.train);
+    let lora_params = train.rank * (task.d + task.k);
+    let scale_name = match train.scaling {
+        Scaling::Standard => "α/r",
+        Scaling::RankStabilised => "α/√r",
+    };
+    let mut text = format!(
+        "Full fine-tuning trains {} parameters (d·k); LoRA trains {} (r·(d + k)), at scale {} = {}. \
+         ‖ΔW*‖ is {} of ‖W₀‖ and the learning rate η = {}.",
+        thousands((task.d * task.k) as u64),
+        thousands(lora_params as u64),
+        scale_name,
+        significant(config.scale(), 3),
+        significant(task.relative_size, 3),
+        significant(train.learning_rate, 3),
+    );
+    let asked = count_of(state, "lb", &BATCH_SIZES);
+    if asked > train.batch_size {
+        text += &format!(
+            " A batch cannot hold more than the {} training examples: it holds {}.",
+            thousands(task.examples as u64),
+            thousands(train.batch_size as u64)
+        );
+    }
+    text
+}
+
+/// Where the run stands, in a sentence: starting, playing, paused, finished or diverged.
+pub fn status_text(frame: Option<&Frame>, playing: bool, steps_per_second: f64) -> String {
+    let Some(frame) = frame else {
+        return "Starting the training worker…".to_string();
+    };
+    let losses = &frame.losses;
+    let diverged: Vec<(Method, usize)> = [(Method::Full, losses.full), (Method::Lora, losses.lora)]
+        .into_iter()
+        .filter_map(|(method, status)| match status {
+            Some(Status::Diverged { step }) => Some((method, step)),
+            _ => None,
+        })
+        .collect();
+    let step = thousands(losses.step as u64);
+    let mut text = match diverged.as_slice() {
+        [] if frame.finished => format!("Finished: {step} steps."),
+        [] if playing => {
+            if steps_per_second.is_finite() {
+                format!(
+                    "Step {step}, training at {} steps a second.",
+                    thousands(steps_per_second as u64)
+                )
+            } else {
+                format!("Step {step}, training as fast as the worker can.")
+            }
+        }
+        [] => format!("Paused at step {step}."),
+        [(method, at)] if !frame.finished => format!(
+            "{} diverged at step {}: lower the learning rate. The other run goes on (step {step}).",
+            method_name(*method),
+            thousands(*at as u64)
+        ),
+        [(method, at)] => format!(
+            "{} diverged at step {}: lower the learning rate.",
+            method_name(*method),
+            thousands(*at as u64)
+        ),
+        _ => {
+            let first = diverged.iter().map(|(_, at)| *at).min().unwrap_or(0);
+            format!(
+                "Both runs diverged, the first at step {}: lower the learning rate.",
+                thousands(first as u64)
+            )
+        }
+    };
+    if frame.finished && diverged.len() == 1 && losses.step >= MAX_STEPS {
+        text += &format!(
+            " The other finished its {} steps.",
+            thousands(MAX_STEPS as u64)
+        );
+    }
+    text
+}
+
+/// "Full fine-tuning" or "LoRA", as a sentence starts.
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Full => "Full fine-tuning",
+        Method::Lora => "LoRA",
+    }
+}
+
+/// The number chosen in selector `key`, whose options are `options`.
+fn count_of(state: &LearnState, key: &str, options: &[&str]) -> usize {
+    options
+        .get(state.value_of(key) as usize)
+        .and_then(|text| text.parse::<usize>().ok())
+        .unwrap_or(1)
+}
 
 /// How a run is to go on.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,6 +230,8 @@ pub struct Frame {
     pub snapshot: Snapshot,
     /// Whether the run has stopped for good: every run diverged, or [`MAX_STEPS`] were taken.
     pub finished: bool,
+    /// Each run's place between learning and forgetting, from its last recorded losses.
+    pub learn_forget: Vec<LearnForget>,
 }
 
 impl Frame {
@@ -80,6 +241,10 @@ impl Frame {
             losses: LossChart::of(trainer),
             snapshot: Snapshot::take(trainer),
             finished: is_finished(trainer),
+            learn_forget: [Method::Lora, Method::Full]
+                .into_iter()
+                .filter_map(|method| trainer.learn_forget(method))
+                .collect(),
         }
     }
 }

@@ -8,7 +8,7 @@ use lora_explorer::figures::trainer::{
     records_at, Frame, Mode, TrainAnswer, TrainBench, TrainRequest, FRAME_MS, MAX_STEPS,
 };
 use lora_explorer::figures::work::{Bench, Message, Progress, Reply, ReplyKind};
-use lora_explorer::math::train::{Config, Method, Status, TaskSpec, TrainSpec};
+use lora_explorer::math::train::{Config, Method, Optimizer, Status, TaskSpec, TrainSpec};
 
 /// A small experiment, so that the tests run fast in a debug build.
 fn small() -> Config {
@@ -202,7 +202,7 @@ fn a_run_played_as_fast_as_it_can_stops_at_the_step_limit() {
 fn a_diverging_run_stops_with_a_finite_curve_and_says_where() {
     let mut config = small();
     config.train.learning_rate = 1e5;
-    config.train.optimizer = lora_explorer::math::train::Optimizer::Sgd;
+    config.train.optimizer = Optimizer::Sgd;
     let mut bench = TrainBench::default();
     let answer = bench.answer(
         run(
@@ -295,4 +295,46 @@ fn every_message_reads_back_as_it_was_written() {
         let back = TrainAnswer::from_bytes(&message.to_bytes().expect("written"));
         assert_eq!(back.ok(), Some(message));
     }
+}
+
+#[test]
+fn the_controls_describe_the_experiment() {
+    use lora_explorer::figures::trainer::{config_of, speed_of};
+    use lora_explorer::math::train::{Init, Scaling, Spectrum};
+    use lora_explorer::state::{ChapterState, LearnPage};
+
+    let mut page = LearnPage::default();
+    let config = config_of(&page.learn);
+    assert_eq!((config.task.d, config.task.k), (64, 64));
+    assert_eq!(config.task.spectrum, Spectrum::ExactRank(8));
+    assert_eq!(config.task.examples, 1024);
+    assert_eq!(config.train.batch_size, 32);
+    assert_eq!(config.train.rank, 4);
+    assert!((config.train.learning_rate - 0.005).abs() < 1e-4);
+    assert!((config.task.relative_size - 0.5).abs() < 1e-2);
+    assert_eq!(speed_of(&page.learn), 300.0);
+    for (key, value) in [
+        ("ld", "16"),
+        ("lz", "power"),
+        ("lp", "2"),
+        ("ln", "16"),
+        ("lb", "256"),
+        ("lc", "rslora"),
+        ("li", "pissa"),
+        ("lo", "sgd"),
+        ("lw", "max"),
+        ("lr", "64"),
+    ] {
+        page.set(key, value).expect("a valid value");
+    }
+    let config = config_of(&page.learn);
+    assert_eq!(config.task.d, 16);
+    assert_eq!(config.task.spectrum, Spectrum::PowerLaw(2.0));
+    // r ≤ min(d, k), and a batch never larger than the training set.
+    assert_eq!(config.train.rank, 16);
+    assert_eq!(config.train.batch_size, 16);
+    assert_eq!(config.train.scaling, Scaling::RankStabilised);
+    assert_eq!(config.train.init, Init::Pissa);
+    assert_eq!(config.train.optimizer, Optimizer::Sgd);
+    assert_eq!(speed_of(&page.learn), f64::INFINITY);
 }
