@@ -119,8 +119,9 @@ fn finite_runs(points: impl Iterator<Item = (f64, f64)>, bottom: f64) -> Vec<Vec
 /// Each method has its colour (full fine-tuning secondary, LoRA primary); each loss its stroke:
 /// the new task's train loss thin, its test loss thick, the pretraining loss (forgetting) dashed.
 /// A dashed line in the highlight colour marks LoRA's floor (`chart.floor.on_test`), labelled
-/// "Eckart–Young floor, rank r" (with PiSSA, "PiSSA's floor, rank r"); a floor of 0, which a log
-/// axis cannot show, is said in words at the bottom instead. The y axis reaches down to the
+/// "Eckart–Young floor, rank r: 0.0123" (with PiSSA, "PiSSA's floor, rank r: …"); a floor of 0,
+/// which a log axis cannot show, is said in words at the bottom instead, and one that is not finite
+/// is left out. The y axis reaches down to the
 /// smallest positive loss, but never more than 12 decades below the largest; smaller losses,
 /// zeros included, are drawn on the axis's floor, and values that are not finite are left out.
 /// A diverged run's curve ends in a cross labelled "diverged at step N". No points give the axes
@@ -135,9 +136,10 @@ pub fn loss_chart<DB: DrawingBackend>(
         .into_iter()
         .filter_map(|(method, status)| status.map(|s| (method, s)))
         .collect();
-    let has_lora = chart.lora.is_some();
     let floor = chart.floor.on_test;
-    let drawn_floor = (has_lora && floor.is_finite() && floor > 0.0).then_some(floor);
+    // A floor that is not finite is not drawn; one of 0 is said in words.
+    let has_floor = chart.lora.is_some() && floor.is_finite();
+    let drawn_floor = (has_floor && floor > 0.0).then_some(floor);
     let losses = runs
         .iter()
         .flat_map(|&(method, _)| chart.curves.of(method))
@@ -198,7 +200,7 @@ pub fn loss_chart<DB: DrawingBackend>(
         },
     )?;
 
-    if has_lora {
+    if has_floor {
         let name = match chart.init {
             Init::Pissa => format!("PiSSA's floor, rank {}", chart.rank),
             Init::Peft | Init::Gaussian => format!("Eckart–Young floor, rank {}", chart.rank),
@@ -275,8 +277,8 @@ pub fn loss_chart<DB: DrawingBackend>(
 ///
 /// ΔW* is drawn in the tertiary colour, full fine-tuning in the secondary, LoRA in the primary; a
 /// panel the snapshot lacks is left out. A value at most [`RANK_TOLERANCE`] of its own matrix's
-/// largest (rounding, in an update of low rank), zero or not finite is a ring on a bottom row of
-/// its own, whose tick reads "0". A dashed vertical line in each matrix's colour, between σ_r and
+/// largest (rounding, in an update of low rank) or 10⁻¹⁶ of the largest of all, zero or not finite
+/// is a ring on a bottom row of its own, whose tick reads "0". A dashed vertical line in each matrix's colour, between σ_r and
 /// σ_(r+1), marks r = its `rank_90`, the fewest values holding 90% of its energy, labelled
 /// "ΔW*: 90% in 4"; the labels are stacked so that equal ranks stay readable. No positive value
 /// gives a frame with a message.
@@ -286,7 +288,7 @@ pub fn training_spectra_chart<DB: DrawingBackend>(
     theme: &Theme,
 ) -> Result<(), String> {
     prepare(area, theme)?;
-    let shown: Vec<(&str, RGBColor, Vec<f64>, usize)> = [
+    let mut shown: Vec<(&str, RGBColor, Vec<f64>, usize)> = [
         (Panel::Target, "ΔW*", theme.tertiary),
         (Panel::Full, "Full fine-tuning", theme.secondary),
         (Panel::Lora, "LoRA", theme.primary),
@@ -294,27 +296,27 @@ pub fn training_spectra_chart<DB: DrawingBackend>(
     .into_iter()
     .filter_map(|(panel, short, colour)| {
         let data = snapshot.panel(panel)?;
-        let largest = data
-            .sigma
+        Some((short, colour, data.sigma.clone(), data.rank_90))
+    })
+    .collect();
+    let largest_of = |values: &[f64]| {
+        values
             .iter()
             .copied()
             .filter(|s| s.is_finite())
-            .fold(0.0, f64::max);
-        // Rounding and non-finite values become zeros, for the zero row.
-        let values = data
-            .sigma
-            .iter()
-            .map(|&s| {
-                if s.is_finite() && s > largest * RANK_TOLERANCE {
-                    s
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        Some((short, colour, values, data.rank_90))
-    })
-    .collect();
+            .fold(0.0, f64::max)
+    };
+    let overall = shown.iter().map(|s| largest_of(&s.2)).fold(0.0, f64::max);
+    // Rounding, values too small to share an axis with the largest, and non-finite values
+    // become zeros, for the zero row.
+    for (_, _, values, _) in &mut shown {
+        let cut = (largest_of(values) * RANK_TOLERANCE).max(overall * SIGMA_FLOOR);
+        for s in values.iter_mut() {
+            if !(s.is_finite() && *s > cut) {
+                *s = 0.0;
+            }
+        }
+    }
     let len = shown.iter().map(|s| s.2.len()).max().unwrap_or(0);
     let positive = shown
         .iter()
