@@ -733,13 +733,31 @@ mod training_charts {
             &[&LOSS_LEGEND[..], &[&format!("diverged at step {step}")]].concat(),
         );
         finite_only(&svg);
+        // The exploding losses leave through the top: the axis stops a thousand times above
+        // the first losses, which are below 10.
+        let start = chart.curves.full[0];
+        assert!(start.train.max(start.test).max(start.pretrain) < 10.0);
+        let huge = svg.lines().find(|line| {
+            line.strip_prefix("10")
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(|c| "¹²³⁴⁵⁶⁷⁸⁹".contains(c))
+        });
+        assert_eq!(huge, None, "a tick beyond 10⁴");
     }
 
     #[test]
     fn losses_from_huge_to_tiny_zero_and_non_finite_keep_a_sensible_axis() {
         // Every decade from 10² down to 10⁻¹², among zeros, negatives and non-finite values.
         let mut wild: Vec<f64> = (-12..=2).rev().map(|e| 10f64.powi(e)).collect();
-        wild.extend([f64::NAN, 0.0, -1.0, 1e-300, f64::INFINITY, f64::NEG_INFINITY, 3e-3]);
+        wild.extend([
+            f64::NAN,
+            0.0,
+            -1.0,
+            1e-300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            3e-3,
+        ]);
         let chart = loss_chart_of(&wild, 1e-4);
         let svg = check(
             |area| loss_chart(area, &chart, &Theme::light()),
@@ -760,7 +778,10 @@ mod training_charts {
         let zeros = loss_chart_of(&[0.0, f64::NAN, -2.0], f64::NAN);
         let svg = check(|area| loss_chart(area, &zeros, &Theme::light()), &["Steps"]);
         finite_only(&svg);
-        assert!(!svg.contains("floor"), "a floor that is not finite is left out");
+        assert!(
+            !svg.contains("floor"),
+            "a floor that is not finite is left out"
+        );
     }
 
     #[test]
@@ -768,7 +789,7 @@ mod training_charts {
         let snapshot = Snapshot::take(&trained(small(), 100));
         let marks: Vec<String> = [
             (Panel::Target, "ΔW*"),
-            (Panel::Full, "Full fine-tuning"),
+            (Panel::Full, "full"),
             (Panel::Lora, "LoRA"),
         ]
         .iter()
@@ -781,14 +802,22 @@ mod training_charts {
         let svg = check(
             |area| training_spectra_chart(area, &snapshot, &Theme::light()),
             &[
-                &["ΔW*", "Full fine-tuning&apos;s ΔW", "LoRA&apos;s update", "Index i"][..],
+                &[
+                    "ΔW*",
+                    "Full fine-tuning&apos;s ΔW",
+                    "LoRA&apos;s update",
+                    "Index i",
+                ][..],
                 &marks,
             ]
             .concat(),
         );
         // LoRA's update has rank 2: its rounding-sized values sit on the zero row.
         assert!(svg.lines().any(|line| line == "0"), "no zero row");
-        assert!(!svg.contains("LoRA − best"), "the gap is not a spectrum here");
+        assert!(
+            !svg.contains("LoRA − best"),
+            "the gap is not a spectrum here"
+        );
         finite_only(&svg);
     }
 
@@ -914,7 +943,10 @@ mod training_charts {
             |area| learn_forget_chart(area, &[diverged, lost], &Theme::light()),
             &["r = 2, diverged"],
         );
-        assert!(!svg.contains("r = 4"), "a point with no finite loss is left out");
+        assert!(
+            !svg.contains("r = 4"),
+            "a point with no finite loss is left out"
+        );
         finite_only(&svg);
         check(
             |area| learn_forget_chart(area, &[lost], &Theme::light()),

@@ -15,6 +15,10 @@ use crate::math::train::{Init, LearnForget, Method, Point, Status};
 /// losses are rounding below about 10⁻¹⁵ of the targets' energy.
 const LOSS_DEPTH: f64 = 1e-12;
 
+/// The loss chart's y axis reaches at most this many times the largest loss of the runs' first
+/// points: a diverging run leaves through the top instead of flattening every other curve.
+const HEADROOM: f64 = 1e3;
+
 /// The decades a loss chart with no loss yet shows: 10⁻² to 10¹.
 const EMPTY_DECADES: (i32, i32) = (-2, 1);
 
@@ -97,14 +101,17 @@ impl Kind {
     }
 }
 
-/// `points` split into runs of finite (x, y) pairs, each y raised to at least `bottom`: a value
-/// that is not finite breaks the line, and one too small for the log axis sits on its floor.
-fn finite_runs(points: impl Iterator<Item = (f64, f64)>, bottom: f64) -> Vec<Vec<(f64, f64)>> {
+/// `points` split into runs of finite (x, y) pairs, each y clamped into `(bottom, top)`: a value
+/// that is not finite breaks the line, and one beyond the axis sits on its edge.
+fn finite_runs(
+    points: impl Iterator<Item = (f64, f64)>,
+    (bottom, top): (f64, f64),
+) -> Vec<Vec<(f64, f64)>> {
     let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
     for (x, y) in points {
         if x.is_finite() && y.is_finite() {
             if let Some(run) = runs.last_mut() {
-                run.push((x, y.max(bottom)));
+                run.push((x, y.clamp(bottom, top)));
             }
         } else if runs.last().is_some_and(|run| !run.is_empty()) {
             runs.push(Vec::new());
@@ -122,8 +129,10 @@ fn finite_runs(points: impl Iterator<Item = (f64, f64)>, bottom: f64) -> Vec<Vec
 /// "Eckart–Young floor, rank r: 0.0123" (with PiSSA, "PiSSA's floor, rank r: …"); a floor of 0,
 /// which a log axis cannot show, is said in words at the bottom instead, and one that is not finite
 /// is left out. The y axis reaches down to the
-/// smallest positive loss, but never more than 12 decades below the largest; smaller losses,
-/// zeros included, are drawn on the axis's floor, and values that are not finite are left out.
+/// smallest positive loss, but never more than 12 decades below the largest, and up to the
+/// largest, but never more than a thousand times the largest loss at the runs' first points;
+/// losses beyond are drawn on the axis's edge (zeros on its floor), and values that are not
+/// finite are left out.
 /// A diverged run's curve ends in a cross labelled "diverged at step N". No points give the axes
 /// with a message in the middle.
 pub fn loss_chart<DB: DrawingBackend>(
@@ -146,9 +155,20 @@ pub fn loss_chart<DB: DrawingBackend>(
         .flat_map(|p| Kind::ALL.map(|kind| kind.of(p)))
         .chain(drawn_floor)
         .filter(|v| v.is_finite() && *v > 0.0);
-    let largest = losses.clone().fold(f64::NAN, f64::max);
+    let start = runs
+        .iter()
+        .flat_map(|&(method, _)| chart.curves.of(method).first())
+        .flat_map(|p| Kind::ALL.map(|kind| kind.of(p)))
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold(f64::NAN, f64::max);
+    let ceiling = if start.is_nan() {
+        f64::INFINITY
+    } else {
+        start * HEADROOM
+    };
+    let largest = losses.clone().fold(f64::NAN, f64::max).min(ceiling);
     let bottom = largest * LOSS_DEPTH;
-    let (lo_exp, hi_exp) = match min_max(losses.filter(|&v| v >= bottom)) {
+    let (lo_exp, hi_exp) = match min_max(losses.filter(|&v| v >= bottom && v <= ceiling)) {
         Some((smallest, largest)) => decade_bounds(smallest, largest, 1.0, 1.5),
         None => EMPTY_DECADES,
     };
@@ -205,7 +225,8 @@ pub fn loss_chart<DB: DrawingBackend>(
             Init::Pissa => format!("PiSSA's floor, rank {}", chart.rank),
             Init::Peft | Init::Gaussian => format!("Eckart–Young floor, rank {}", chart.rank),
         };
-        let style = bold_style(theme, layout.note, Pos::new(HPos::Left, VPos::Bottom));
+        // At the right end, where LoRA's test loss settles on the line, not through the curves.
+        let style = bold_style(theme, layout.note, Pos::new(HPos::Right, VPos::Bottom));
         let label = match drawn_floor {
             Some(level) => {
                 plot.draw_series(DashedLineSeries::new(
@@ -215,16 +236,16 @@ pub fn loss_chart<DB: DrawingBackend>(
                     theme.highlight.stroke_width(2),
                 ))
                 .map_err(failed)?;
-                EmptyElement::at((0.0, level))
+                EmptyElement::at((x_hi, level))
                     + Text::new(
                         format!("{name}: {}", format::significant(level, 3)),
-                        (6, -4),
+                        (-6, -6),
                         style,
                     )
             }
             None => {
-                EmptyElement::at((0.0, y_lo))
-                    + Text::new(format!("{name}: 0, below the axis"), (6, -4), style)
+                EmptyElement::at((x_hi, y_lo))
+                    + Text::new(format!("{name}: 0, below the axis"), (-6, -6), style)
             }
         };
         plot.draw_series(std::iter::once(label)).map_err(failed)?;
@@ -235,7 +256,7 @@ pub fn loss_chart<DB: DrawingBackend>(
         let points = chart.curves.of(method);
         for kind in Kind::ALL {
             let series = points.iter().map(|p| (p.step as f64, kind.of(p)));
-            for run in finite_runs(series, y_lo) {
+            for run in finite_runs(series, (y_lo, y_hi)) {
                 kind.draw(&mut plot, &run, colour)?;
             }
         }
@@ -278,9 +299,10 @@ pub fn loss_chart<DB: DrawingBackend>(
 /// ΔW* is drawn in the tertiary colour, full fine-tuning in the secondary, LoRA in the primary; a
 /// panel the snapshot lacks is left out. A value at most [`RANK_TOLERANCE`] of its own matrix's
 /// largest (rounding, in an update of low rank) or 10⁻¹⁶ of the largest of all, zero or not finite
-/// is a ring on a bottom row of its own, whose tick reads "0". A dashed vertical line in each matrix's colour, between σ_r and
+/// is a ring on a bottom row of its own, whose tick reads "0" (each matrix's rings of its own size,
+/// so that zeros in the same place stay visible). A dashed vertical line in each matrix's colour, between σ_r and
 /// σ_(r+1), marks r = its `rank_90`, the fewest values holding 90% of its energy, labelled
-/// "ΔW*: 90% in 4"; the labels are stacked so that equal ranks stay readable. No positive value
+/// "ΔW*: 90% in 4" ("full: …", "LoRA: …"); the labels are stacked so that equal ranks stay readable. No positive value
 /// gives a frame with a message.
 pub fn training_spectra_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -290,7 +312,7 @@ pub fn training_spectra_chart<DB: DrawingBackend>(
     prepare(area, theme)?;
     let mut shown: Vec<(&str, RGBColor, Vec<f64>, usize)> = [
         (Panel::Target, "ΔW*", theme.tertiary),
-        (Panel::Full, "Full fine-tuning", theme.secondary),
+        (Panel::Full, "full", theme.secondary),
         (Panel::Lora, "LoRA", theme.primary),
     ]
     .into_iter()
@@ -356,7 +378,9 @@ pub fn training_spectra_chart<DB: DrawingBackend>(
         },
     )?;
 
-    for (_, colour, values, _) in &shown {
+    for (position, (_, colour, values, _)) in shown.iter().enumerate() {
+        // Zeros of several matrices share places: concentric rings, the first the widest.
+        let ring = 3 + 2 * (shown.len() - 1 - position) as i32;
         let (non_zero, zeros): (Vec<_>, Vec<_>) = values
             .iter()
             .enumerate()
@@ -367,7 +391,7 @@ pub fn training_spectra_chart<DB: DrawingBackend>(
             .draw_series(
                 zeros
                     .iter()
-                    .map(|&p| Circle::new(p, 3, colour.stroke_width(1))),
+                    .map(|&p| Circle::new(p, ring, colour.stroke_width(1))),
             )
             .map_err(failed)?;
     }
