@@ -564,7 +564,9 @@ impl SubspaceFigure {
     }
 
     /// Trains LoRA alone at each of `ranks` for `steps` steps on one draw of `config`'s task
-    /// (clamped), then compares the two `A` matrices.
+    /// (clamped), then compares the two `A` matrices. Both draw A from the task's seed, entry by
+    /// entry, so the smaller rank starts from the first rows of the larger rank's A: at step 0, φ
+    /// is already above chance.
     pub fn train(config: Config, ranks: (usize, usize), steps: usize) -> Self {
         let config = config.clamped();
         let task = Task::new(config.task);
