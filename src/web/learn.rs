@@ -201,7 +201,8 @@ fn bind_button(
     action: fn(&mut LearnView) -> Result<(), JsValue>,
 ) -> Result<(), JsValue> {
     let pressed = Rc::downgrade(page);
-    listen(&by_id(&page.doc, id)?, "click", move |_| {
+    let button = by_id(&page.doc, id)?;
+    listen(&button, "click", move |_| {
         if let Some(page) = pressed.upgrade() {
             if let Err(err) = action(&mut page.view.borrow_mut()) {
                 show_error(&format!("The training could not go on: {}", describe(&err)));
