@@ -14,8 +14,8 @@ use super::training::{LossChart, Snapshot, SweepFigure};
 use super::work::{Bench, Message, Progress, Reply, ReplyKind};
 use crate::format::{significant, thousands};
 use crate::math::train::{
-    Config, Init, LearnForget, Method, Optimizer, RankSweep, Scaling, Spectrum, Status, TaskSpec,
-    TrainSpec, Trainer,
+    Config, Init, LearnForget, Method, Optimizer, RankSweep, Runs, Scaling, Spectrum, Status,
+    TaskSpec, TrainSpec, Trainer,
 };
 use crate::state::{LearnState, BATCH_SIZES, EXAMPLE_COUNTS, SPEEDS};
 
@@ -211,6 +211,18 @@ pub enum TrainRequest {
         /// How to go on.
         mode: Mode,
     },
+    /// Time `steps` steps of `runs` of `config`, from a fresh trainer that records nothing: the
+    /// benchmark's measure of the worker's training speed.
+    Time {
+        /// The request's job number.
+        job: u32,
+        /// The experiment.
+        config: Config,
+        /// Which runs to time.
+        runs: Runs,
+        /// Steps to take.
+        steps: usize,
+    },
     /// Train LoRA at every rank of a sweep, then full fine-tuning, each for [`SWEEP_STEPS`] on
     /// `config`'s task. A sweep already finished for the same configuration is answered at once.
     Sweep {
@@ -269,6 +281,15 @@ pub enum TrainAnswer {
         /// Whether this is the request's last frame.
         last: bool,
     },
+    /// How long a [`TrainRequest::Time`] took.
+    Timed {
+        /// The request's job number.
+        job: u32,
+        /// Steps taken.
+        steps: usize,
+        /// Milliseconds they took.
+        ms: f64,
+    },
     /// A sweep as far as it has got; `last` once every run has finished.
     Sweep {
         /// The request's job number.
@@ -296,6 +317,7 @@ impl Reply for TrainAnswer {
         match self {
             Self::Ready => ReplyKind::Ready,
             Self::Failed { message } => ReplyKind::Failed(message),
+            Self::Timed { job, .. } => ReplyKind::Answer(*job),
             Self::Frame { job, last, .. } | Self::Sweep { job, last, .. } => {
                 if *last {
                     ReplyKind::Answer(*job)
@@ -510,6 +532,21 @@ impl Bench for TrainBench {
                 fresh,
                 mode,
             } => self.run(job, config, fresh, mode, clock, deadline),
+            TrainRequest::Time {
+                job,
+                config,
+                runs,
+                steps,
+            } => {
+                let mut trainer = Trainer::with_runs(config, runs);
+                let started = clock();
+                trainer.steps(steps);
+                Progress::Done(TrainAnswer::Timed {
+                    job,
+                    steps: trainer.step_count(),
+                    ms: clock() - started,
+                })
+            }
             TrainRequest::Sweep { job, config } => {
                 // A sweep interrupts a playing run: it stands still until asked to play again.
                 self.pace = None;

@@ -321,7 +321,7 @@ impl LearnView {
                 self.on_stopped();
                 Ok(())
             }
-            Some(TrainAnswer::Ready) | None => Ok(()),
+            Some(TrainAnswer::Ready | TrainAnswer::Timed { .. }) | None => Ok(()),
         }
     }
 
