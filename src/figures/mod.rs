@@ -6,6 +6,7 @@ pub mod comparison;
 pub mod cost;
 pub mod factorisation;
 pub mod intrinsic;
+pub mod learn;
 pub mod maths;
 pub mod printed;
 pub mod qlora;

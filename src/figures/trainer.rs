@@ -112,10 +112,22 @@ pub fn settings_text(state: &LearnState) -> String {
     text
 }
 
-/// Where the run stands, in a sentence: starting, playing, paused, finished or diverged.
-pub fn status_text(frame: Option<&Frame>, playing: bool, steps_per_second: f64) -> String {
+/// Where the run stands, in a sentence: waiting for the reader, starting, playing, paused,
+/// finished or diverged. The worker starts (`started`) when the loss chart nears the viewport or a
+/// button asks for it.
+pub fn status_text(
+    frame: Option<&Frame>,
+    started: bool,
+    playing: bool,
+    steps_per_second: f64,
+) -> String {
     let Some(frame) = frame else {
-        return "Starting the training worker…".to_string();
+        return if started {
+            "Starting the training worker…"
+        } else {
+            "The training starts when this figure comes into view, or when you press Play."
+        }
+        .to_string();
     };
     let losses = &frame.losses;
     let diverged: Vec<(Method, usize)> = [(Method::Full, losses.full), (Method::Lora, losses.lora)]

@@ -18,6 +18,9 @@ use super::channel::{Channel, Handlers};
 use super::chapter::{ChapterPage, ChapterView};
 use super::dom::{by_id, describe, listen, show_error, typed_by_id, when_near, window};
 use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
+use crate::export::Download;
+use crate::figures::learn::{self, LEARN_FIGURES};
+use crate::figures::tables::Table;
 use crate::figures::trainer::{
     config_of, settings_text, speed_of, status_text, Frame, Mode, TrainAnswer, TrainBench,
     TrainRequest,
@@ -68,6 +71,8 @@ pub struct LearnView {
     speed: f64,
     /// Whether a sweep is under way.
     sweeping: bool,
+    /// Whether the worker was asked to start.
+    started: bool,
     /// Whether the worker stopped: Reset starts a new one.
     stopped: bool,
     frame: Option<Frame>,
@@ -111,6 +116,7 @@ impl ChapterView for LearnView {
             playing: !reduced_motion,
             speed: f64::INFINITY,
             sweeping: false,
+            started: false,
             stopped: false,
             frame: None,
             sweep: None,
@@ -125,8 +131,11 @@ impl ChapterView for LearnView {
         let message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
             if let Some(page) = on_answer.upgrade() {
                 let result = page.view.borrow_mut().on_answer(&message.data());
-                if let Err(err) = result {
-                    show_error(&format!("A figure could not be drawn: {}", describe(&err)));
+                match result {
+                    Ok(()) => super::datatable::refresh(&*page, &LEARN_FIGURES),
+                    Err(err) => {
+                        show_error(&format!("A figure could not be drawn: {}", describe(&err)))
+                    }
                 }
             }
         });
@@ -143,7 +152,7 @@ impl ChapterView for LearnView {
         let waking = Rc::downgrade(page);
         when_near(&by_id(&page.doc, "fig-training-loss")?, move || {
             if let Some(page) = waking.upgrade() {
-                if let Err(err) = page.view.borrow_mut().channel.wake() {
+                if let Err(err) = page.view.borrow_mut().wake() {
                     show_error(&format!(
                         "The training worker could not start: {}",
                         describe(&err)
@@ -189,8 +198,25 @@ impl ChapterView for LearnView {
         self.paint()
     }
 
-    fn has_table(_figure: FigureId) -> bool {
-        false
+    fn has_csv(figure: FigureId) -> bool {
+        LEARN_FIGURES.contains(&figure)
+    }
+
+    fn downloads(&self, _state: &LearnPage, figure: FigureId) -> Vec<Download> {
+        learn::downloads(figure, self.frame.as_ref(), self.sweep.as_ref())
+    }
+
+    fn peft(&self, state: &LearnPage, figure: FigureId) -> Option<String> {
+        matches!(figure, FigureId::TrainingLoss | FigureId::TrainingUpdates)
+            .then(|| learn::peft_config(&config_of(&state.learn)))
+    }
+
+    fn has_table(figure: FigureId) -> bool {
+        LEARN_FIGURES.contains(&figure)
+    }
+
+    fn tables(&self, _state: &LearnPage, figure: FigureId) -> Vec<Table> {
+        learn::tables(figure, self.frame.as_ref(), self.sweep.as_ref())
     }
 }
 
@@ -212,6 +238,14 @@ fn bind_button(
 }
 
 impl LearnView {
+    /// Starts the worker, if it has not started: the request waiting for it goes once it listens.
+    fn wake(&mut self) -> Result<(), JsValue> {
+        self.started = true;
+        self.channel.wake()?;
+        self.paint_status();
+        Ok(())
+    }
+
     /// How the run goes on: playing at the chosen speed, or paused.
     fn mode(&self) -> Mode {
         if self.playing {
@@ -249,15 +283,13 @@ impl LearnView {
         self.playing = !self.playing;
         // Play on a finished run starts it again.
         self.send_run(self.playing && finished, self.mode())?;
-        self.paint_status();
-        Ok(())
+        self.wake()
     }
 
     fn step(&mut self) -> Result<(), JsValue> {
         self.playing = false;
         self.send_run(false, Mode::Step)?;
-        self.paint_status();
-        Ok(())
+        self.wake()
     }
 
     /// Starts again from step 0 in a fresh worker, which also restarts one that stopped.
@@ -267,6 +299,7 @@ impl LearnView {
         self.sweep = None;
         self.channel.restart()?;
         self.send_run(true, self.mode())?;
+        self.wake()?;
         self.paint()
     }
 
@@ -280,11 +313,9 @@ impl LearnView {
         self.sweep_progress.set_hidden(false);
         self.sweep_status
             .set_text_content(Some("Training every rank in the background worker…"));
-        self.channel.wake()?;
         self.channel
             .send(|job| TrainRequest::Sweep { job, config })?;
-        self.paint_status();
-        Ok(())
+        self.wake()
     }
 
     /// The worker could not start, or stopped: say so; Reset starts a new one.
@@ -336,7 +367,7 @@ impl LearnView {
         let text = if self.stopped {
             "The training worker stopped: press Reset to start a new one.".to_string()
         } else {
-            status_text(self.frame.as_ref(), self.playing, self.speed)
+            status_text(self.frame.as_ref(), self.started, self.playing, self.speed)
         };
         self.status.set_text_content(Some(&text));
         self.play

@@ -7,6 +7,9 @@ import { pageOpener, textOf, imageOf, press, waitForText } from './page.mjs';
 
 const open = pageOpener();
 
+/** Scrolls to the loss chart, which starts the training worker. */
+const scrollToLosses = (page) => page.evaluate(() => document.getElementById('fig-training-loss').scrollIntoView());
+
 /** Whether a canvas holds anything but blank pixels. */
 const painted = (page, id) => page.$eval(`#${id}`, (c) => {
   const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -16,6 +19,7 @@ const painted = (page, id) => page.$eval(`#${id}`, (c) => {
 
 test('a small layer trained as fast as it can runs to its step limit and paints every figure', async () => {
   const { page, consoleMessages } = await open({ path: 'learn/', query: '?v=1&ld=16&lk=16&lt=4&lr=2&lw=max' });
+  await scrollToLosses(page);
   await waitForText(page, 'l-status', /^Finished: 20,000 steps\.$/, 30000);
   assert.match(await textOf(page, 'l-loss-caption'), /LoRA's test loss \(rank 2\)/);
   assert.match(await textOf(page, 'l-loss-caption'), /floor/);
@@ -31,6 +35,10 @@ test('a small layer trained as fast as it can runs to its step limit and paints 
 
 test('pause stops the run where it stands, one step takes one step, reset starts again', async () => {
   const { page, consoleMessages } = await open({ path: 'learn/', query: '?v=1&lw=100' });
+  // No worker is fetched until the reader comes near the training.
+  assert.match(await textOf(page, 'l-status'), /^The training starts when this figure comes into view/);
+  assert.equal(await page.evaluate(() => performance.getEntriesByType('resource').some((r) => r.name.includes('trainer'))), false);
+  await scrollToLosses(page);
   await waitForText(page, 'l-status', /^Step [1-9][\d,]*, training at 100 steps a second\.$/, 20000);
   await page.click('#l-play');
   const paused = await waitForText(page, 'l-status', /^Paused at step [\d,]+\.$/);
@@ -53,6 +61,7 @@ test('pause stops the run where it stands, one step takes one step, reset starts
 
 test('a learning rate that diverges stops the runs and says so, with no NaN on the page', async () => {
   const { page, consoleMessages } = await open({ path: 'learn/', query: '?v=1&ld=16&lk=16&lo=sgd&lh=0&lm=1&lw=max' });
+  await scrollToLosses(page);
   const status = await waitForText(page, 'l-status', /diverged/, 30000);
   assert.match(status, /diverged at step [\d,]+: lower the learning rate/);
   assert.match(await textOf(page, 'l-loss-caption'), /diverged at step/);

@@ -338,3 +338,83 @@ fn the_controls_describe_the_experiment() {
     assert_eq!(config.train.optimizer, Optimizer::Sgd);
     assert_eq!(speed_of(&page.learn), f64::INFINITY);
 }
+
+#[test]
+fn every_figure_offers_its_numbers_once_a_frame_is_in() {
+    use lora_explorer::figures::learn::{downloads, peft_config, tables, LEARN_FIGURES};
+
+    for figure in LEARN_FIGURES {
+        assert!(downloads(figure, None, None).is_empty(), "{figure:?}");
+        assert!(tables(figure, None, None).is_empty(), "{figure:?}");
+    }
+    let mut bench = TrainBench::default();
+    let answer = bench.answer(run(1, small(), false, Mode::Step), || 0.0);
+    let (frame, _) = frame_of(&answer);
+    // The curves: both methods' points at steps 0 and 1, every loss as written.
+    let curves = &downloads(
+        lora_explorer::figures::FigureId::TrainingLoss,
+        Some(frame),
+        None,
+    )[0];
+    let lines: Vec<&str> = curves.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "method,step,train_loss,test_loss,pretraining_loss"
+    );
+    assert_eq!(lines.len(), 1 + 2 * 2);
+    let first = frame.losses.curves.of(Method::Full)[0];
+    assert_eq!(
+        lines[1],
+        format!(
+            "full fine-tuning,0,{:.16e},{:.16e},{:.16e}",
+            first.train, first.test, first.pretrain
+        )
+    );
+    // The four matrices, each d×k, and their singular values side by side.
+    let matrices = downloads(
+        lora_explorer::figures::FigureId::TrainingUpdates,
+        Some(frame),
+        None,
+    );
+    assert_eq!(matrices.len(), 4);
+    assert_eq!(matrices[0].name, "lora-explorer-target-update-8x8.csv");
+    assert!(matrices
+        .iter()
+        .all(|m| m.text.lines().count() == 8 && m.text.lines().all(|l| l.split(',').count() == 8)));
+    let spectra = &downloads(
+        lora_explorer::figures::FigureId::TrainingSpectra,
+        Some(frame),
+        None,
+    )[0];
+    assert_eq!(spectra.text.lines().count(), 1 + 8);
+    assert_eq!(
+        tables(
+            lora_explorer::figures::FigureId::TrainingUpdates,
+            Some(frame),
+            None
+        )
+        .len(),
+        4
+    );
+    let plane = tables(
+        lora_explorer::figures::FigureId::LearnForget,
+        Some(frame),
+        None,
+    );
+    assert_eq!(plane[0].rows.len(), 2);
+    // The settings as PEFT writes them.
+    let mut config = small();
+    config.train.scaling = lora_explorer::math::train::Scaling::RankStabilised;
+    config.train.init = lora_explorer::math::train::Init::Pissa;
+    config.train.lora_plus_ratio = 4.0;
+    let peft = peft_config(&config.clamped());
+    for expected in [
+        "r=2,",
+        "lora_alpha=8,",
+        "use_rslora=True,",
+        "init_lora_weights=\"pissa\",",
+        "loraplus_lr_ratio=4",
+    ] {
+        assert!(peft.contains(expected), "{expected} not in\n{peft}");
+    }
+}
