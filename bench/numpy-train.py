@@ -1,6 +1,7 @@
 """A hand-written numpy training step, the peer of chapter 2's worker: LoRA and full fine-tuning of
-a d×k linear layer on batches of b examples, loss ½‖ŷ − y‖² averaged over the batch, Adam with
-β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸ and bias correction, as src/math/train.rs trains.
+a d×k linear layer on batches of b examples drawn without replacement (a fresh shuffle each epoch),
+loss ½‖ŷ − y‖² averaged over the batch, Adam with β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸ and bias
+correction, as src/math/train.rs trains.
 
     python bench/numpy-train.py [D K RANK BATCH SECONDS]
 
@@ -76,12 +77,16 @@ def main():
     examples = 1024
     xs = rng.standard_normal((examples, k))
     ts = xs @ (0.1 * rng.standard_normal((d, k))).T
-    cursor = [0]
+    # Batches drawn without replacement, a fresh shuffle each epoch, as the worker draws them.
+    state = {"order": rng.permutation(examples), "cursor": 0}
 
     def batch_of():
-        start = cursor[0]
-        cursor[0] = (start + batch) % (examples - batch)
-        return xs[start : start + batch], ts[start : start + batch]
+        if state["cursor"] + batch > examples:
+            state["order"] = rng.permutation(examples)
+            state["cursor"] = 0
+        picked = state["order"][state["cursor"] : state["cursor"] + batch]
+        state["cursor"] += batch
+        return xs[picked], ts[picked]
 
     b = np.zeros((d, rank))
     a = rng.uniform(-1 / np.sqrt(k), 1 / np.sqrt(k), (rank, k))

@@ -5,11 +5,13 @@
 // 1. Steps a second of the worker at d = k = 64, r = 8, batches of 32, Adam: LoRA alone and full
 //    fine-tuning alone (the worker's `TrainRequest::Time`, sent to a worker this script starts on
 //    the chapter's page), the best of ROUNDS rounds, in turns with numpy so both see the same load.
-//    Targets: LoRA at least 15,000 steps a second, full fine-tuning at least 8,000, and both at
-//    least 2× numpy's.
-// 2. The main thread while the page trains as fast as it can: the time each of the worker's frames
-//    takes to handle and paint (p95, target at most 8 ms), the longest task (target under 50 ms),
-//    and the frames a second (at most one every 50 ms).
+//    Targets: LoRA at least 15,000 steps a second and 2× numpy's, full fine-tuning at least 8,000
+//    (its ratio to numpy is printed too).
+// 2. The main thread while the page trains at 3,000 steps a second (both runs): the time each of
+//    the worker's frames takes to handle and paint (p95, target at most 8 ms), the longest task
+//    (target under 50 ms), and the frames a second (at most one every 50 ms).
+// 3. The rank sweep at the defaults (ranks 1 to 64 and full fine-tuning, 4,000 steps each): the time
+//    from the button to the last point painted. Target: under 10 s.
 // ROUNDS=… (default 5), TRAIN_SECONDS=… (main-thread part, default 5).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { serveDist, CHROMIUM } from '../tests/e2e/serve.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const TRAIN_SECONDS = Number(process.env.TRAIN_SECONDS ?? 5);
-const TARGETS = { lora: 15000, full: 8000, numpyRatio: 2, frameP95Ms: 8, longestTaskMs: 50 };
+const TARGETS = { lora: 15000, full: 8000, numpyRatio: 2, frameP95Ms: 8, longestTaskMs: 50, sweepS: 10 };
 
 const python = process.env.LORA_ORACLE_PYTHON ?? new URL('../.venv/bin/python', import.meta.url).pathname;
 const numpyScript = new URL('./numpy-train.py', import.meta.url).pathname;
@@ -121,21 +123,25 @@ for (const run of ['lora', 'full']) {
     'worker steps/s': Math.round(worker),
     'numpy steps/s': Math.round(peer),
     'worker/numpy': (worker / peer).toFixed(2),
-    target: `≥ ${TARGETS[run].toLocaleString('en-US')}/s and ≥ ${TARGETS.numpyRatio}× numpy`,
-    met: worker >= TARGETS[run] && worker / peer >= TARGETS.numpyRatio ? 'yes' : 'no',
+    target: `≥ ${TARGETS[run].toLocaleString('en-US')}/s${run === 'lora' ? ` and ≥ ${TARGETS.numpyRatio}× numpy` : ''}`,
+    met: worker >= TARGETS[run] && (run !== 'lora' || worker / peer >= TARGETS.numpyRatio) ? 'yes' : 'no',
   };
 }
 console.log(`Training speed at d = k = 64, r = 8, batch 32, Adam (best of ${ROUNDS} rounds):`);
 console.table(rows);
 
-// 2. The main thread while the page trains as fast as it can.
-await page.goto(`${server.url}learn/?v=1&lw=max`);
-await page.waitForFunction(() => /training as fast/.test(document.getElementById('l-status')?.textContent ?? ''), null, { timeout: 20000 });
+// 2. The main thread while the page trains.
+await page.goto(`${server.url}learn/?v=1&lw=3000`);
+// The worker starts when the loss chart comes near the viewport.
+await page.evaluate(() => document.getElementById('fig-training-loss').scrollIntoView());
+await page.waitForFunction(() => /training at 3,000/.test(document.getElementById('l-status')?.textContent ?? ''), null, { timeout: 20000 });
+// The first frames pay for compiling and first paints: the count starts a second in.
+await page.waitForTimeout(1000);
 await page.evaluate(() => { window.frameMs.length = 0; window.longTasks.length = 0; });
 await page.waitForTimeout(TRAIN_SECONDS * 1000);
 const { frameMs, longTasks } = await page.evaluate(() => ({ frameMs: [...window.frameMs], longTasks: [...window.longTasks] }));
 const longest = longTasks.length ? Math.max(...longTasks) : 0;
-console.log(`Main thread over ${TRAIN_SECONDS} s of training as fast as the worker can:`);
+console.log(`Main thread over ${TRAIN_SECONDS} s of training at 3,000 steps a second:`);
 console.table({
   frames: {
     'per second': (frameMs.length / TRAIN_SECONDS).toFixed(1),
@@ -152,5 +158,19 @@ console.table({
     met: longest <= TARGETS.longestTaskMs ? 'yes' : 'no',
   },
 });
+
+// 3. The sweep at the defaults.
+await page.goto(`${server.url}learn/?v=1`);
+await page.click('#l-play');
+const sweepMs = await page.evaluate(() => new Promise((resolve) => {
+  const started = performance.now();
+  const status = document.getElementById('l-sweep-status');
+  new MutationObserver(() => {
+    if (/100%/.test(status.textContent)) resolve(performance.now() - started);
+  }).observe(status, { childList: true, characterData: true, subtree: true });
+  document.getElementById('l-sweep').click();
+}));
+console.log('Rank sweep at the defaults (7 ranks and full fine-tuning, 4,000 steps each):');
+console.table({ sweep: { seconds: (sweepMs / 1000).toFixed(2), target: `< ${TARGETS.sweepS} s`, met: sweepMs < TARGETS.sweepS * 1000 ? 'yes' : 'no' } });
 await browser.close();
 await server.close();

@@ -51,7 +51,8 @@ type Observer = (
 thread_local! {
     /// Every listener attached through [`listen`], so that they can all be removed again.
     static LISTENERS: RefCell<Vec<Listener>> = const { RefCell::new(Vec::new()) };
-    /// Every observer [`when_near`] started and that has not fired yet.
+    /// Every observer [`when_near`] started and that has not fired yet, and every one
+    /// [`watch_near`] started.
     static OBSERVERS: RefCell<Vec<Observer>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -80,6 +81,40 @@ pub fn when_near(element: &Element, action: impl FnOnce() + 'static) -> Result<(
                 if let Some(action) = action.take() {
                     action();
                 }
+            }
+        },
+    );
+    let options = IntersectionObserverInit::new();
+    options.set_root_margin("100% 0px");
+    let observer =
+        IntersectionObserver::new_with_options(closure.as_ref().unchecked_ref(), &options)?;
+    observer.observe(element);
+    OBSERVERS.with(|observers| {
+        if let Ok(mut observers) = observers.try_borrow_mut() {
+            observers.push((observer, closure));
+        }
+    });
+    Ok(())
+}
+
+/// Calls `handler` with whether `element` is within a viewport's height of the viewport: at once,
+/// and again each time that changes, until [`remove_listeners`]. Figures that repaint often paint
+/// only while near, and catch up when they come near.
+pub fn watch_near(
+    element: &Element,
+    mut handler: impl FnMut(bool) + 'static,
+) -> Result<(), JsValue> {
+    let height = window()?.inner_height()?.as_f64().unwrap_or(0.0);
+    let rect = element.get_bounding_client_rect();
+    handler(rect.top() < 2.0 * height && rect.bottom() > -height);
+    let closure = Closure::<dyn FnMut(js_sys::Array, IntersectionObserver)>::new(
+        move |entries: js_sys::Array, _: IntersectionObserver| {
+            if let Some(entry) = entries
+                .iter()
+                .filter_map(|entry| entry.dyn_into::<IntersectionObserverEntry>().ok())
+                .next_back()
+            {
+                handler(entry.is_intersecting());
             }
         },
     );

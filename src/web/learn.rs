@@ -16,7 +16,7 @@ use web_sys::{
 
 use super::channel::{Channel, Handlers};
 use super::chapter::{ChapterPage, ChapterView};
-use super::dom::{by_id, describe, listen, show_error, typed_by_id, when_near, window};
+use super::dom::{by_id, describe, listen, show_error, typed_by_id, watch_near, when_near, window};
 use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
 use crate::export::Download;
 use crate::figures::learn::{self, LEARN_FIGURES};
@@ -44,6 +44,28 @@ const CHART_HEIGHT: f64 = 320.0;
 
 /// The heatmaps' element slugs, in [`Panel::ALL`]'s order.
 const PANEL_SLUGS: [&str; 4] = ["target", "full", "lora", "gap"];
+
+/// Chapter 2's figures, in page order, as the view paints them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Figure {
+    Losses,
+    Updates,
+    Spectra,
+    Plane,
+}
+
+impl Figure {
+    const ALL: [Figure; 4] = [Self::Losses, Self::Updates, Self::Spectra, Self::Plane];
+
+    fn id(self) -> FigureId {
+        match self {
+            Self::Losses => FigureId::TrainingLoss,
+            Self::Updates => FigureId::TrainingUpdates,
+            Self::Spectra => FigureId::TrainingSpectra,
+            Self::Plane => FigureId::LearnForget,
+        }
+    }
+}
 
 /// Chapter 2's figures, the worker, and what it last sent.
 pub struct LearnView {
@@ -77,6 +99,10 @@ pub struct LearnView {
     stopped: bool,
     frame: Option<Frame>,
     sweep: Option<SweepFigure>,
+    /// Which figures are near the viewport, by [`Figure`].
+    near: [bool; 4],
+    /// Which figures were not repainted while away from the viewport.
+    stale: [bool; 4],
     width: f64,
     heatmap_width: f64,
     theme: Theme,
@@ -120,6 +146,8 @@ impl ChapterView for LearnView {
             stopped: false,
             frame: None,
             sweep: None,
+            near: [false; 4],
+            stale: [true; 4],
             width: 0.0,
             heatmap_width: 0.0,
             theme: Theme::light(),
@@ -160,6 +188,19 @@ impl ChapterView for LearnView {
                 }
             }
         })?;
+        for figure in Figure::ALL {
+            let watching = Rc::downgrade(page);
+            let element = by_id(&page.doc, &figure.id().element_id())?;
+            watch_near(&element, move |near| {
+                if let Some(page) = watching.upgrade() {
+                    if let Ok(mut view) = page.view.try_borrow_mut() {
+                        if let Err(err) = view.set_near(figure, near) {
+                            show_error(&format!("A figure could not be drawn: {}", describe(&err)));
+                        }
+                    }
+                }
+            })?;
+        }
         bind_button(page, "l-play", LearnView::toggle_play)?;
         bind_button(page, "l-step", LearnView::step)?;
         bind_button(page, "l-reset", LearnView::reset)?;
@@ -346,7 +387,7 @@ impl LearnView {
                     self.sweep_progress.set_hidden(true);
                 }
                 self.sweep = Some(figure);
-                self.paint_plane()
+                self.paint_if_near(Figure::Plane)
             }
             Some(TrainAnswer::Failed { .. }) => {
                 self.on_stopped();
@@ -356,11 +397,67 @@ impl LearnView {
         }
     }
 
-    /// Paints every figure from the last frame and sweep.
-    fn paint(&self) -> Result<(), JsValue> {
+    /// Paints every figure near the viewport from the last frame and sweep; the others are
+    /// painted when they come near.
+    fn paint(&mut self) -> Result<(), JsValue> {
         self.paint_status();
-        self.paint_run()?;
-        self.paint_plane()
+        for figure in Figure::ALL {
+            self.paint_if_near(figure)?;
+        }
+        Ok(())
+    }
+
+    /// Paints `figure` if it is near the viewport, or marks it to paint when it comes near.
+    fn paint_if_near(&mut self, figure: Figure) -> Result<(), JsValue> {
+        let index = figure as usize;
+        if self.near[index] {
+            self.stale[index] = false;
+            self.paint_figure(figure)
+        } else {
+            self.stale[index] = true;
+            Ok(())
+        }
+    }
+
+    /// Whether `figure` is near the viewport; one coming near with an old picture is repainted.
+    fn set_near(&mut self, figure: Figure, near: bool) -> Result<(), JsValue> {
+        let index = figure as usize;
+        self.near[index] = near;
+        // Before the page has measured its figures, the first paint is still to come.
+        if near && self.stale[index] && self.width > 0.0 {
+            self.paint_if_near(figure)?;
+        }
+        Ok(())
+    }
+
+    fn paint_figure(&self, figure: Figure) -> Result<(), JsValue> {
+        match figure {
+            Figure::Plane => return self.paint_plane(),
+            Figure::Losses | Figure::Updates | Figure::Spectra => {}
+        }
+        let Some(frame) = &self.frame else {
+            return Ok(());
+        };
+        let theme = self.theme;
+        match figure {
+            Figure::Losses => {
+                paint_chart(&self.loss_chart, self.width, CHART_HEIGHT, |area| {
+                    loss_chart(area, &frame.losses, &theme)
+                })?;
+                self.loss_caption
+                    .set_text_content(Some(&frame.losses.caption()));
+            }
+            Figure::Updates => self.paint_heatmaps(frame)?,
+            Figure::Spectra => {
+                paint_chart(&self.spectra_chart, self.width, CHART_HEIGHT, |area| {
+                    training_spectra_chart(area, &frame.snapshot, &theme)
+                })?;
+                self.spectra_caption
+                    .set_text_content(Some(&frame.snapshot.caption()));
+            }
+            Figure::Plane => {}
+        }
+        Ok(())
     }
 
     fn paint_status(&self) {
@@ -375,26 +472,6 @@ impl LearnView {
         let _ = self
             .play
             .set_attribute("aria-pressed", if self.playing { "true" } else { "false" });
-    }
-
-    /// Paints the loss chart, the heatmaps and the spectra from the last frame.
-    fn paint_run(&self) -> Result<(), JsValue> {
-        let Some(frame) = &self.frame else {
-            return Ok(());
-        };
-        let theme = self.theme;
-        paint_chart(&self.loss_chart, self.width, CHART_HEIGHT, |area| {
-            loss_chart(area, &frame.losses, &theme)
-        })?;
-        self.loss_caption
-            .set_text_content(Some(&frame.losses.caption()));
-        self.paint_heatmaps(frame)?;
-        paint_chart(&self.spectra_chart, self.width, CHART_HEIGHT, |area| {
-            training_spectra_chart(area, &frame.snapshot, &theme)
-        })?;
-        self.spectra_caption
-            .set_text_content(Some(&frame.snapshot.caption()));
-        Ok(())
     }
 
     /// Paints the four updates on one colour scale, ΔW*'s largest entry.

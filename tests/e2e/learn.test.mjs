@@ -10,12 +10,15 @@ const open = pageOpener();
 /** Scrolls to the loss chart, which starts the training worker. */
 const scrollToLosses = (page) => page.evaluate(() => document.getElementById('fig-training-loss').scrollIntoView());
 
-/** Whether a canvas holds anything but blank pixels. */
-const painted = (page, id) => page.$eval(`#${id}`, (c) => {
+/** Scrolls canvas `id` into view and waits until it holds anything but blank pixels: figures
+ * away from the viewport paint when they come near. */
+const painted = (page, id) => page.waitForFunction((id) => {
+  const c = document.getElementById(id);
+  c.scrollIntoView();
   const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
   return false;
-});
+}, id, { timeout: 5000 });
 
 test('a small layer trained as fast as it can runs to its step limit and paints every figure', async () => {
   const { page, consoleMessages } = await open({ path: 'learn/', query: '?v=1&ld=16&lk=16&lt=4&lr=2&lw=max' });
@@ -27,7 +30,7 @@ test('a small layer trained as fast as it can runs to its step limit and paints 
   assert.match(await textOf(page, 'l-updates-caption'), /After 20,000 steps/);
   assert.match(await textOf(page, 'l-settings'), /Full fine-tuning trains 256 parameters \(d·k\); LoRA trains 64/);
   for (const id of ['l-loss-chart', 'l-heat-target', 'l-heat-full', 'l-heat-lora', 'l-heat-gap', 'l-spectra-chart', 'l-plane-chart']) {
-    assert.ok(await painted(page, id), `${id} is blank`);
+    await painted(page, id);
   }
   assert.equal(await textOf(page, 'l-play'), 'Play');
   assert.deepEqual(consoleMessages, []);
@@ -51,11 +54,17 @@ test('pause stops the run where it stands, one step takes one step, reset starts
   await waitForText(page, 'l-status', new RegExp(`^Paused at step ${(step + 1).toLocaleString('en-US')}\\.$`));
   await page.click('#l-reset');
   await waitForText(page, 'l-status', /^Paused at step 0\.$/, 20000);
-  // A control moved while paused shows that experiment's step 0.
+  // A control moved while paused shows that experiment's step 0, painted when the reader scrolls
+  // back to it.
   const before = await imageOf(page, 'l-heat-target');
   await press(page, 'lt', 'ArrowLeft');
-  await page.waitForFunction((before) => document.getElementById('l-heat-target').toDataURL() !== before, before);
   await page.waitForFunction(() => new URL(location.href).searchParams.get('lt') === '7');
+  await page.waitForFunction((before) => {
+    const heatmap = document.getElementById('l-heat-target');
+    heatmap.scrollIntoView();
+    return heatmap.toDataURL() !== before;
+  }, before, { timeout: 5000 });
+  assert.equal(await textOf(page, 'l-status'), 'Paused at step 0.');
   assert.deepEqual(consoleMessages, []);
 });
 
