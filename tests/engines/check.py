@@ -108,6 +108,7 @@ def check(name, browser, url):
 # Every later chapter: its folder and query, the element whose text says it has painted, and the
 # figure whose worker must answer once scrolled to (or None).
 CHAPTERS = [
+    ("learn", "?v=1&ld=16&lk=16&lw=max", "l-settings", ("fig-training-loss", "l-loss-caption")),
     ("qlora", "?v=1&qn=128", "q-quant-caption", ("fig-loftq", "q-loftq-caption")),
     ("calculator", "?v=1", "k-model", None),
 ]
