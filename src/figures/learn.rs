@@ -2,6 +2,8 @@
 //! of the run (and the sweep, for the learn–forget plane), and the run's settings as a PEFT
 //! `LoraConfig`.
 
+use nalgebra::DMatrix;
+
 use super::tables::{matrix_table, sample_indices, Table};
 use super::trainer::Frame;
 use super::training::{Panel, SweepFigure};
@@ -12,12 +14,25 @@ use crate::math::train::{Config, Init, LearnForget, Method, Optimizer, Scaling, 
 use crate::state::format_float;
 
 /// The figures of chapter 2 that offer CSV files and data tables.
-pub const LEARN_FIGURES: [FigureId; 4] = [
+pub const LEARN_FIGURES: [FigureId; 5] = [
     FigureId::TrainingLoss,
     FigureId::TrainingUpdates,
     FigureId::TrainingSpectra,
     FigureId::LearnForget,
+    FigureId::Subspace,
 ];
+
+/// The sweep's subspace grid φ(i, j), if a sweep has finished.
+fn subspace_grid(sweep: Option<&SweepFigure>) -> Option<(String, DMatrix<f64>)> {
+    let figure = sweep?.subspace.as_ref()?;
+    Some((
+        format!(
+            "φ(i, j), rank {} against rank {}",
+            figure.first_rank, figure.second_rank
+        ),
+        figure.grid.to_matrix()?,
+    ))
+}
 
 /// The file name of a panel's matrix.
 fn panel_slug(panel: Panel) -> &'static str {
@@ -65,6 +80,19 @@ pub fn downloads(
     frame: Option<&Frame>,
     sweep: Option<&SweepFigure>,
 ) -> Vec<Download> {
+    if figure == FigureId::Subspace {
+        return subspace_grid(sweep)
+            .map(|(_, grid)| Download {
+                name: format!(
+                    "lora-explorer-subspace-similarity-{}x{}.csv",
+                    grid.nrows(),
+                    grid.ncols()
+                ),
+                text: matrix_csv(&grid),
+            })
+            .into_iter()
+            .collect();
+    }
     if figure == FigureId::LearnForget {
         let points = plane_points(frame, sweep);
         if points.is_empty() {
@@ -157,6 +185,12 @@ pub fn downloads(
 
 /// The data tables of `figure`, from the latest `frame` and `sweep`; empty before the first frame.
 pub fn tables(figure: FigureId, frame: Option<&Frame>, sweep: Option<&SweepFigure>) -> Vec<Table> {
+    if figure == FigureId::Subspace {
+        return subspace_grid(sweep)
+            .map(|(name, grid)| matrix_table(&name, &grid))
+            .into_iter()
+            .collect();
+    }
     if figure == FigureId::LearnForget {
         let points = plane_points(frame, sweep);
         if points.is_empty() {

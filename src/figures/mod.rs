@@ -49,6 +49,8 @@ pub enum FigureId {
     TrainingSpectra,
     /// Chapter 2: each finished run's new-task loss against its forgetting, and the rank sweep.
     LearnForget,
+    /// Chapter 2: how much the directions two ranks' `A` matrices learnt share.
+    Subspace,
     /// Chapter 3: the NF4, FP4 and int4 levels over the normal density.
     Codes,
     /// Chapter 3: a weight matrix quantised blockwise, its error and one block's histogram.
@@ -72,7 +74,7 @@ pub enum FigureId {
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 22] = [
+    pub const ALL: [FigureId; 23] = [
         Self::Layer,
         Self::Memory,
         Self::Factorisation,
@@ -86,6 +88,7 @@ impl FigureId {
         Self::TrainingUpdates,
         Self::TrainingSpectra,
         Self::LearnForget,
+        Self::Subspace,
         Self::Codes,
         Self::Quantisation,
         Self::BlockSize,
@@ -113,6 +116,7 @@ impl FigureId {
             Self::TrainingUpdates => "training-updates",
             Self::TrainingSpectra => "training-spectra",
             Self::LearnForget => "learn-forget",
+            Self::Subspace => "subspace",
             Self::Codes => "nf4-codes",
             Self::Quantisation => "quantisation",
             Self::BlockSize => "block-size",

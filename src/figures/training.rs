@@ -437,6 +437,32 @@ pub fn learn_forget_caption(points: &[LearnForget]) -> String {
     sentences.join(" ")
 }
 
+/// The subspace figure's status line: what to press before it has anything, or what it compares.
+pub fn subspace_status(figure: Option<&SubspaceFigure>) -> String {
+    match figure {
+        None => "Press Sweep ranks (Figure 4) to train the ranks this figure compares.".to_string(),
+        Some(figure) => format!(
+            "Rank {} against rank {}, each trained for {} on this task.",
+            figure.first_rank,
+            figure.second_rank,
+            steps_text(figure.steps)
+        ),
+    }
+}
+
+/// The two ranks of a sweep whose `A` matrices the subspace figure compares: 8 and the largest,
+/// as Hu et al. (2021) compare 8 and 64, or the two largest when the largest is 8 or less. None for
+/// a sweep of one rank.
+pub fn subspace_ranks(ranks: &[usize]) -> Option<(usize, usize)> {
+    let (&largest, rest) = ranks.split_last()?;
+    let first = if largest > 8 && ranks.contains(&8) {
+        8
+    } else {
+        *rest.last()?
+    };
+    Some((first, largest))
+}
+
 /// A rank sweep as the figure shows it: one point a finished run, and how far the sweep has got.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepFigure {
@@ -444,14 +470,24 @@ pub struct SweepFigure {
     pub points: Vec<SweepPoint>,
     /// How far the sweep has got.
     pub progress: SweepProgress,
+    /// Once the sweep is done, how much two of its ranks' `A` matrices share (see
+    /// [`subspace_ranks`]).
+    pub subspace: Option<SubspaceFigure>,
 }
 
 impl SweepFigure {
     /// The figure of `sweep` as far as it has got.
     pub fn of(sweep: &RankSweep) -> Self {
+        let subspace = subspace_ranks(sweep.ranks())
+            .filter(|_| sweep.is_done())
+            .and_then(|(first, second)| {
+                let (a, b) = (sweep.lora_run(first)?, sweep.lora_run(second)?);
+                Some(SubspaceFigure::of(a, b, sweep.steps_per_run()))
+            });
         Self {
             points: sweep.points().to_vec(),
             progress: sweep.progress(),
+            subspace,
         }
     }
 
@@ -604,6 +640,14 @@ impl SubspaceFigure {
     /// E‖U_iᵀ·U_j‖²_F = i·j/k, so φ is about max(i, j)/k.
     pub fn chance(&self, i: usize, j: usize) -> f64 {
         i.max(j) as f64 / self.k.max(1) as f64
+    }
+
+    /// What the heatmap's rows and columns are.
+    pub fn label(&self) -> String {
+        format!(
+            "φ(i, j): rows i = 1…{} (rank {}'s directions), columns j = 1…{} (rank {}'s)",
+            self.grid.rows, self.first_rank, self.grid.cols, self.second_rank
+        )
     }
 
     /// The figure's caption: how close the two runs' top directions are, and their spans up to the

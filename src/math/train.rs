@@ -1693,6 +1693,8 @@ pub struct RankSweep {
     /// The run under way: its index (ranks, then full fine-tuning) and its trainer.
     current: Option<(usize, Trainer)>,
     points: Vec<SweepPoint>,
+    /// Each finished LoRA run, by rank, for what its factors learnt.
+    lora_runs: Vec<(usize, LoraRun)>,
 }
 
 impl RankSweep {
@@ -1707,6 +1709,7 @@ impl RankSweep {
             steps_per_run,
             current: None,
             points: Vec::new(),
+            lora_runs: Vec::new(),
         }
     }
 
@@ -1718,6 +1721,19 @@ impl RankSweep {
     /// The finished runs, in order.
     pub fn points(&self) -> &[SweepPoint] {
         &self.points
+    }
+
+    /// The steps each run takes.
+    pub fn steps_per_run(&self) -> usize {
+        self.steps_per_run
+    }
+
+    /// The finished LoRA run of rank `rank`, if the sweep has one.
+    pub fn lora_run(&self, rank: usize) -> Option<&LoraRun> {
+        self.lora_runs
+            .iter()
+            .find(|(r, _)| *r == rank)
+            .map(|(_, run)| run)
     }
 
     /// Whether every run has finished.
@@ -1783,6 +1799,9 @@ impl RankSweep {
                 train: last.map_or(f64::NAN, |p| p.train),
                 floor,
             });
+            if let (Method::Lora, Some(run)) = (method, trainer.lora()) {
+                self.lora_runs.push((rank, run.clone()));
+            }
             self.current = None;
         }
         self.progress()

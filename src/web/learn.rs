@@ -25,12 +25,12 @@ use crate::figures::trainer::{
     config_of, settings_text, speed_of, status_text, Frame, Mode, TrainAnswer, TrainBench,
     TrainRequest,
 };
-use crate::figures::training::{Panel, SweepFigure};
+use crate::figures::training::{subspace_status, Panel, SweepFigure};
 use crate::figures::FigureId;
 use crate::math::train::Config;
 use crate::render::charts::{learn_forget_chart, loss_chart, training_spectra_chart, Theme};
 use crate::render::colormap::Diverging;
-use crate::render::heatmap::heatmap_rgba;
+use crate::render::heatmap::{heatmap_rgba, share_heatmap_rgba};
 use crate::state::LearnPage;
 
 /// The script that starts the training worker, relative to the page.
@@ -52,10 +52,17 @@ enum Figure {
     Updates,
     Spectra,
     Plane,
+    Subspace,
 }
 
 impl Figure {
-    const ALL: [Figure; 4] = [Self::Losses, Self::Updates, Self::Spectra, Self::Plane];
+    const ALL: [Figure; 5] = [
+        Self::Losses,
+        Self::Updates,
+        Self::Spectra,
+        Self::Plane,
+        Self::Subspace,
+    ];
 
     fn id(self) -> FigureId {
         match self {
@@ -63,6 +70,7 @@ impl Figure {
             Self::Updates => FigureId::TrainingUpdates,
             Self::Spectra => FigureId::TrainingSpectra,
             Self::Plane => FigureId::LearnForget,
+            Self::Subspace => FigureId::Subspace,
         }
     }
 }
@@ -84,6 +92,10 @@ pub struct LearnView {
     sweep_status: Element,
     plane_chart: HtmlCanvasElement,
     plane_caption: Element,
+    phi: Heatmap,
+    phi_bar: ColourBar,
+    subspace_status: Element,
+    subspace_caption: Element,
     channel: Channel<TrainBench>,
     /// The experiment the worker was last asked about.
     config: Option<Config>,
@@ -100,9 +112,9 @@ pub struct LearnView {
     frame: Option<Frame>,
     sweep: Option<SweepFigure>,
     /// Which figures are near the viewport, by [`Figure`].
-    near: [bool; 4],
+    near: [bool; Figure::ALL.len()],
     /// Which figures were not repainted while away from the viewport.
-    stale: [bool; 4],
+    stale: [bool; Figure::ALL.len()],
     width: f64,
     heatmap_width: f64,
     theme: Theme,
@@ -136,6 +148,10 @@ impl ChapterView for LearnView {
             sweep_status: by_id(doc, "l-sweep-status")?,
             plane_chart: typed_by_id(doc, "l-plane-chart")?,
             plane_caption: by_id(doc, "l-plane-caption")?,
+            phi: Heatmap::find(doc, "l", "phi")?,
+            phi_bar: ColourBar::find(doc, "l-phi")?,
+            subspace_status: by_id(doc, "l-subspace-status")?,
+            subspace_caption: by_id(doc, "l-subspace-caption")?,
             channel: Channel::new(TRAINER_URL),
             config: None,
             // A reader who asked for less motion presses Play themselves.
@@ -146,8 +162,8 @@ impl ChapterView for LearnView {
             stopped: false,
             frame: None,
             sweep: None,
-            near: [false; 4],
-            stale: [true; 4],
+            near: [false; Figure::ALL.len()],
+            stale: [true; Figure::ALL.len()],
             width: 0.0,
             heatmap_width: 0.0,
             theme: Theme::light(),
@@ -387,7 +403,8 @@ impl LearnView {
                     self.sweep_progress.set_hidden(true);
                 }
                 self.sweep = Some(figure);
-                self.paint_if_near(Figure::Plane)
+                self.paint_if_near(Figure::Plane)?;
+                self.paint_if_near(Figure::Subspace)
             }
             Some(TrainAnswer::Failed { .. }) => {
                 self.on_stopped();
@@ -433,6 +450,7 @@ impl LearnView {
     fn paint_figure(&self, figure: Figure) -> Result<(), JsValue> {
         match figure {
             Figure::Plane => return self.paint_plane(),
+            Figure::Subspace => return self.paint_subspace(),
             Figure::Losses | Figure::Updates | Figure::Spectra => {}
         }
         let Some(frame) = &self.frame else {
@@ -455,7 +473,7 @@ impl LearnView {
                 self.spectra_caption
                     .set_text_content(Some(&frame.snapshot.caption()));
             }
-            Figure::Plane => {}
+            Figure::Plane | Figure::Subspace => {}
         }
         Ok(())
     }
@@ -502,6 +520,28 @@ impl LearnView {
         self.colour_bar.paint(colours)?;
         self.updates_caption
             .set_text_content(Some(&snapshot.caption()));
+        Ok(())
+    }
+
+    /// Paints φ between the sweep's two ranks, once a sweep is done.
+    fn paint_subspace(&self) -> Result<(), JsValue> {
+        let subspace = self.sweep.as_ref().and_then(|s| s.subspace.as_ref());
+        self.subspace_status
+            .set_text_content(Some(&subspace_status(subspace)));
+        let Some((figure, grid)) = subspace.and_then(|f| Some((f, f.grid.to_matrix()?))) else {
+            self.phi.canvas.set_hidden(true);
+            self.subspace_caption.set_text_content(None);
+            return Ok(());
+        };
+        self.phi.canvas.set_hidden(false);
+        let (rows, cols) = grid.shape();
+        let cell = cell_size(self.heatmap_width, cols as f64, (2.0, 12.0))?;
+        self.phi
+            .paint(&share_heatmap_rgba(&grid), rows, cols, cell)?;
+        self.phi.label.set_text_content(Some(&figure.label()));
+        self.phi_bar.paint_shares()?;
+        self.subspace_caption
+            .set_text_content(Some(&figure.caption()));
         Ok(())
     }
 

@@ -22,7 +22,7 @@ use super::dom::{by_id, typed_by_id, window};
 use crate::figures::factorisation::Highlight;
 use crate::format::signed;
 use crate::render::colormap::Diverging;
-use crate::render::heatmap::colour_bar_rgba;
+use crate::render::heatmap::{colour_bar_rgba, share_bar_rgba};
 
 /// Width in pixels of the colour bar's image.
 pub const COLOUR_BAR_STEPS: usize = 256;
@@ -171,13 +171,26 @@ impl ColourBar {
         self.min.set_text_content(Some(&signed(-half, 2)));
         self.max
             .set_text_content(Some(&format!("+{}", signed(half, 2))));
+        self.put(&colour_bar_rgba(COLOUR_BAR_STEPS, colours))
+    }
+
+    /// Puts a bar's RGBA pixels, [`COLOUR_BAR_STEPS`] wide, into the canvas.
+    fn put(&self, bar: &[u8]) -> Result<(), JsValue> {
         let width = COLOUR_BAR_STEPS as u32;
         if self.canvas.width() != width || self.canvas.height() != 1 {
             self.canvas.set_width(width);
             self.canvas.set_height(1);
         }
-        let bar = colour_bar_rgba(COLOUR_BAR_STEPS, colours);
-        put_pixels(&self.canvas, &bar, width, 1)
+        put_pixels(&self.canvas, bar, width, 1)
+    }
+}
+
+impl ColourBar {
+    /// Paints the bar of shares, from 0 (white) to 1, and labels its ends.
+    pub fn paint_shares(&self) -> Result<(), JsValue> {
+        self.min.set_text_content(Some("0"));
+        self.max.set_text_content(Some("1"));
+        self.put(&share_bar_rgba(COLOUR_BAR_STEPS))
     }
 }
 

@@ -86,6 +86,10 @@ test('the rank sweep shows its progress and places every rank on the learn–for
   assert.equal(await page.$eval('#l-sweep-progress', (p) => p.hidden), true);
   assert.notEqual(await imageOf(page, 'l-plane-chart'), before);
   assert.match(await textOf(page, 'l-plane-caption'), /rank/);
+  // The sweep also compares rank 8's A with rank 16's.
+  await page.evaluate(() => document.getElementById('fig-subspace').scrollIntoView());
+  await waitForText(page, 'l-subspace-caption', /rank 8 and at rank 16 have φ\(1, 1\) = /);
+  assert.match(await textOf(page, 'l-subspace-status'), /^Rank 8 against rank 16, each trained for 4,000 steps/);
   assert.deepEqual(consoleMessages, []);
 });
 

@@ -270,6 +270,17 @@ fn a_sweep_finishes_streams_its_progress_and_is_kept() {
     assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
     // Ranks 1, 2, 4 and 8 of an 8×8 layer, then full fine-tuning.
     assert_eq!(figure.points.len(), 5);
+    // The subspace figure compares the two largest ranks' A matrices, φ in [0, 1].
+    let subspace = figure.subspace.as_ref().expect("a finished sweep compares two ranks");
+    assert_eq!((subspace.first_rank, subspace.second_rank), (4, 8));
+    assert_eq!((subspace.grid.rows, subspace.grid.cols), (4, 8));
+    assert!(subspace.grid.entries.iter().all(|phi| (0.0..=1.0).contains(phi)));
+    let grid = lora_explorer::figures::learn::downloads(
+        lora_explorer::figures::FigureId::Subspace,
+        None,
+        Some(&figure),
+    );
+    assert_eq!(grid[0].name, "lora-explorer-subspace-similarity-4x8.csv");
     assert_eq!(figure.progress.fraction(), 1.0);
     // The same sweep again is answered at once.
     let again = TrainRequest::Sweep {
@@ -417,4 +428,16 @@ fn every_figure_offers_its_numbers_once_a_frame_is_in() {
     ] {
         assert!(peft.contains(expected), "{expected} not in\n{peft}");
     }
+}
+
+#[test]
+fn the_subspace_figure_compares_rank_8_with_the_largest() {
+    use lora_explorer::figures::training::subspace_ranks;
+    use lora_explorer::math::train::sweep_ranks;
+
+    assert_eq!(subspace_ranks(&sweep_ranks(64, 64)), Some((8, 64)));
+    assert_eq!(subspace_ranks(&sweep_ranks(128, 16)), Some((8, 16)));
+    assert_eq!(subspace_ranks(&sweep_ranks(8, 8)), Some((4, 8)));
+    assert_eq!(subspace_ranks(&[1]), None);
+    assert_eq!(subspace_ranks(&[]), None);
 }
