@@ -1,6 +1,8 @@
 //! Native tests of the core: one binary, one module per room.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod adapter;
+mod adapter_files;
 mod bidiagonal;
 mod calculator;
 mod chapters;
