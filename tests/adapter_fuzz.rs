@@ -10,7 +10,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use lora_explorer::adapter::{inspect, AdapterError};
+use lora_explorer::adapter::{inspect, AdapterError, SMALL_ALLOCATION as FLOOR};
 
 #[path = "it/adapter_files.rs"]
 #[allow(dead_code)]
@@ -21,8 +21,6 @@ use adapter_files::{f32_tensor, file, small_adapter, small_adapter_tensors, SMAL
 /// How many mutated files the test parses.
 const CASES: usize = 100_000;
 
-/// Allocations up to this size are allowed whatever the file's: error messages and their boxes.
-const FLOOR: usize = 256;
 
 thread_local! {
     /// The largest allocation this thread made since it was last reset.

@@ -2,7 +2,7 @@
 //! with its dtype, shape and byte span in the data that follows.
 //!
 //! Every allocation is sized by what has already been checked against the bytes: the header's
-//! length against the buffer before it is read, the tensor count against the header's length
+//! length against the buffer before it is read, the tensor count against the buffer's length
 //! before the list is made, shapes at most [`MAX_DIMS`] long.
 
 use std::fmt;
@@ -15,6 +15,10 @@ use super::error::{AdapterError, Lookalike};
 
 /// The safetensors format's limit on the header's length, in bytes.
 pub const MAX_HEADER_LEN: u64 = 100_000_000;
+
+/// Allocations up to this many bytes are made whatever the file's size (a tiny file's list of
+/// tensors, an error's message); every larger one is bounded by the file's size.
+pub const SMALL_ALLOCATION: usize = 256;
 
 /// The most dimensions a tensor may have here (LoRA factors have 2, convolutions' 4).
 pub const MAX_DIMS: usize = 8;
@@ -129,7 +133,7 @@ pub fn header(prefix: &[u8]) -> Result<Header, AdapterError> {
     };
     // First pass: the syntax, and how many entries, so the list is sized once, and checked first.
     let count = serde_json::from_slice::<EntryCount>(json).map_err(json_error)?.0;
-    if count.saturating_mul(std::mem::size_of::<TensorEntry>()) > json.len() {
+    if count.saturating_mul(std::mem::size_of::<TensorEntry>()) > prefix.len().max(SMALL_ALLOCATION) {
         return Err(AdapterError::TooManyTensors { count });
     }
     let mut de = serde_json::Deserializer::from_slice(json);

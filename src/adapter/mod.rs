@@ -25,7 +25,7 @@ use crate::math::lowrank::{product_singular_values, stable_rank, StreamingQr};
 use crate::math::svd::rank_for_energy;
 pub use config::AdapterConfig;
 pub use error::{AdapterError, Lookalike, Warning};
-pub use header::{header, header_span, Header, TensorEntry};
+pub use header::{header, header_span, Header, TensorEntry, SMALL_ALLOCATION};
 
 /// The share of ‖ΔW‖_F² the "rank reaching 90%" counts up to.
 pub const ENERGY_SHARE: f64 = 0.90;

@@ -152,7 +152,7 @@ fn inspections_agree_with_numpy_on_files_written_by_pythons_safetensors() {
     let kohya = check_against_numpy(&dir, "kohya", false);
     assert_eq!(kohya.style, KeyStyle::Kohya);
     assert!(kohya.warnings.is_empty(), "{:?}", kohya.warnings);
-    assert_eq!(kohya.modules[0].kind, "attentions_0_proj_in");
+    assert_eq!(kohya.modules[0].kind, "proj_in");
 
     let nan = inspected(&read(&dir, "nan.safetensors"), None);
     assert!(
@@ -213,13 +213,13 @@ fn a_small_adapter_reads_with_its_config() {
     assert_eq!(
         kinds,
         [
-            (Some(0), "q_proj", 2, 8, 8),
-            (Some(0), "v_proj", 2, 8, 4),
-            (Some(1), "q_proj", 2, 8, 8),
-            (Some(1), "v_proj", 2, 8, 4)
+            (Some(0), "q_proj", 2, 16, 16),
+            (Some(0), "v_proj", 2, 16, 8),
+            (Some(1), "q_proj", 2, 16, 16),
+            (Some(1), "v_proj", 2, 16, 8)
         ]
     );
-    assert_eq!(inspection.totals.lora, 2 * (2 * 16 + 2 * 12));
+    assert_eq!(inspection.totals.lora, 2 * (2 * 32 + 2 * 24));
     assert!(inspection.modules.iter().all(|m| m.scale == 2.0));
 }
 
@@ -346,7 +346,8 @@ fn truncated_files() {
 #[test]
 fn header_length_beyond_the_file_or_over_100_mb() {
     let mut bytes = small_adapter();
-    bytes[..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+    let len = bytes.len() as u64;
+    bytes[..8].copy_from_slice(&len.to_le_bytes());
     let e = error_of(&bytes);
     assert!(matches!(e, AdapterError::HeaderBeyondFile { .. }), "{e:?}");
     assert!(e.to_string().contains("cut short"));
@@ -441,9 +442,9 @@ fn lora_a_without_lora_b() {
 #[test]
 fn shapes_that_disagree_with_each_other_or_with_the_config() {
     let mut tensors = small_adapter_tensors();
-    tensors.splice(0..2, peft_pair("model.layers.0.self_attn.q_proj", 2, 8, 8, 0).map(|mut t| {
+    tensors.splice(0..2, peft_pair("model.layers.0.self_attn.q_proj", 2, 16, 16, 0).map(|mut t| {
         if t.name.ends_with("lora_B.weight") {
-            t = f32_tensor(&t.name, &[8, 3], 0);
+            t = f32_tensor(&t.name, &[16, 3], 0);
         }
         t
     }));
@@ -451,7 +452,7 @@ fn shapes_that_disagree_with_each_other_or_with_the_config() {
     assert_eq!(inspection.modules.len(), 3);
     assert!(inspection.warnings.iter().any(|w| matches!(
         w,
-        Warning::ShapesDisagree { a, b, .. } if a == &[2, 8] && b == &[8, 3]
+        Warning::ShapesDisagree { a, b, .. } if a == &[2, 16] && b == &[16, 3]
     )));
     let config = SMALL_CONFIG.replace("\"r\":2", "\"r\":4");
     let inspection = inspected(&small_adapter(), Some(&config));
