@@ -21,7 +21,6 @@ use adapter_files::{f32_tensor, file, small_adapter, small_adapter_tensors, SMAL
 /// How many mutated files the test parses.
 const CASES: usize = 100_000;
 
-
 thread_local! {
     /// The largest allocation this thread made since it was last reset.
     static LARGEST: Cell<usize> = const { Cell::new(0) };
@@ -92,8 +91,16 @@ fn seeds() -> Vec<Vec<u8>> {
     let mut kohya = Vec::new();
     for block in 0..2 {
         let path = format!("lora_unet_down_blocks_{block}_attentions_0_proj_in");
-        kohya.push(f32_tensor(&format!("{path}.lora_down.weight"), &[2, 6], block));
-        kohya.push(f32_tensor(&format!("{path}.lora_up.weight"), &[5, 2], block + 7));
+        kohya.push(f32_tensor(
+            &format!("{path}.lora_down.weight"),
+            &[2, 6],
+            block,
+        ));
+        kohya.push(f32_tensor(
+            &format!("{path}.lora_up.weight"),
+            &[5, 2],
+            block + 7,
+        ));
         kohya.push(f32_tensor(&format!("{path}.alpha"), &[], block + 9));
     }
     vec![small_adapter(), file(&dora), file(&kohya)]
@@ -142,8 +149,18 @@ fn mutate(rng: &mut Rng, mut bytes: Vec<u8>) -> Vec<u8> {
         // JSON's punctuation or a word, inserted.
         2 => {
             const PIECES: [&[u8]; 12] = [
-                b"{", b"}", b"[", b"]", b"\"", b",", b":", b"9", b"-1", b"null",
-                b"\"BF16\"", b"\"lora_A\"",
+                b"{",
+                b"}",
+                b"[",
+                b"]",
+                b"\"",
+                b",",
+                b":",
+                b"9",
+                b"-1",
+                b"null",
+                b"\"BF16\"",
+                b"\"lora_A\"",
             ];
             let piece = PIECES[rng.below(PIECES.len())];
             let at = in_json(rng);

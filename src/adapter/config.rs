@@ -25,8 +25,8 @@ struct RawConfig {
     base_model_name_or_path: Option<String>,
 }
 
-/// A JSON object's entries in the file's order, which is the order PEFT tries patterns in.
-struct Ordered<T>(Vec<(String, T)>);
+/// A JSON object's entries in the file's order (which is the order PEFT tries patterns in).
+pub(crate) struct Ordered<T>(pub(crate) Vec<(String, T)>);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -34,7 +34,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
         impl<'de, T: Deserialize<'de>> Visitor<'de> for Entries<T> {
             type Value = Ordered<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of module patterns")
+                f.write_str("an object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<T>, A::Error> {
                 let mut entries = Vec::new();
@@ -197,7 +197,10 @@ impl AdapterConfig {
         match &self.target_modules {
             None => true,
             Some(Targets::Names(names)) => names.iter().any(|n| peft_matches(n, path)),
-            Some(Targets::Pattern(_)) => self.target_regex.as_ref().is_none_or(|re| re.is_match(path)),
+            Some(Targets::Pattern(_)) => self
+                .target_regex
+                .as_ref()
+                .is_none_or(|re| re.is_match(path)),
         }
     }
 }

@@ -11,6 +11,7 @@ use safetensors::Dtype;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::config::Ordered;
 use super::error::{AdapterError, Lookalike};
 
 /// The safetensors format's limit on the header's length, in bytes.
@@ -83,7 +84,6 @@ impl Header {
     }
 }
 
-
 /// How many bytes the header occupies, 8 + its JSON's length, from the file's first 8 bytes or
 /// more: what the page reads before it reads the header.
 pub fn header_span(prefix: &[u8]) -> Result<usize, AdapterError> {
@@ -132,8 +132,11 @@ pub fn header(prefix: &[u8]) -> Result<Header, AdapterError> {
         },
     };
     // First pass: the syntax, and how many entries, so the list is sized once, and checked first.
-    let count = serde_json::from_slice::<EntryCount>(json).map_err(json_error)?.0;
-    if count.saturating_mul(std::mem::size_of::<TensorEntry>()) > prefix.len().max(SMALL_ALLOCATION) {
+    let count = serde_json::from_slice::<EntryCount>(json)
+        .map_err(json_error)?
+        .0;
+    if count.saturating_mul(std::mem::size_of::<TensorEntry>()) > prefix.len().max(SMALL_ALLOCATION)
+    {
         return Err(AdapterError::TooManyTensors { count });
     }
     let mut de = serde_json::Deserializer::from_slice(json);
@@ -170,7 +173,9 @@ fn check_offsets(tensors: &mut [TensorEntry]) -> Result<(), AdapterError> {
         let bits = t
             .shape
             .iter()
-            .try_fold(t.dtype.bitsize() as u64, |acc, &d| acc.checked_mul(d as u64));
+            .try_fold(t.dtype.bitsize() as u64, |acc, &d| {
+                acc.checked_mul(d as u64)
+            });
         let needed = match bits {
             Some(bits) if bits % 8 == 0 => bits / 8,
             _ => {
@@ -304,7 +309,7 @@ impl<'de> Visitor<'de> for HeaderSeed {
         };
         while let Some(name) = map.next_key::<String>()? {
             if name == "__metadata__" {
-                raw.metadata = map.next_value::<MetadataList>()?.0;
+                raw.metadata = map.next_value::<Ordered<String>>()?.0;
                 continue;
             }
             let entry: RawEntry = map.next_value()?;
@@ -328,28 +333,5 @@ impl<'de> Visitor<'de> for HeaderSeed {
             }
         }
         Ok(raw)
-    }
-}
-
-/// The `__metadata__` object's string entries, in order.
-struct MetadataList(Vec<(String, String)>);
-
-impl<'de> Deserialize<'de> for MetadataList {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries;
-        impl<'de> Visitor<'de> for Entries {
-            type Value = MetadataList;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of strings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetadataList, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry::<String, String>()? {
-                    entries.push(entry);
-                }
-                Ok(MetadataList(entries))
-            }
-        }
-        deserializer.deserialize_map(Entries)
     }
 }

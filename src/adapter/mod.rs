@@ -284,7 +284,11 @@ fn classify(name: &str) -> Option<(&str, Role, KeyStyle)> {
         (".lora_B.weight", Role::B, KeyStyle::Peft),
         (".lora_embedding_A", Role::A, KeyStyle::Peft),
         (".lora_embedding_B", Role::B, KeyStyle::Peft),
-        (".lora_magnitude_vector.weight", Role::Magnitude, KeyStyle::Peft),
+        (
+            ".lora_magnitude_vector.weight",
+            Role::Magnitude,
+            KeyStyle::Peft,
+        ),
         (".lora_magnitude_vector", Role::Magnitude, KeyStyle::Peft),
         (".lora_down.weight", Role::A, KeyStyle::Kohya),
         (".lora_up.weight", Role::B, KeyStyle::Kohya),
@@ -489,7 +493,8 @@ pub fn inspect(file: &[u8], config: Option<&str>) -> Result<Inspection, AdapterE
         let kohya_alpha = find(Role::Alpha).and_then(|t| {
             let s = stored(t, head.data_start()).ok()?;
             let mut x = [0.0];
-            s.run(file, 0, 0, 1).map(|bytes| s.float.decode(bytes, &mut x))?;
+            s.run(file, 0, 0, 1)
+                .map(|bytes| s.float.decode(bytes, &mut x))?;
             Some(x[0])
         });
         let alpha = match &config {

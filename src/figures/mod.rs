@@ -5,6 +5,7 @@ pub mod calculator;
 pub mod comparison;
 pub mod cost;
 pub mod factorisation;
+pub mod inspector;
 pub mod intrinsic;
 pub mod maths;
 pub mod printed;

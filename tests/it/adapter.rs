@@ -60,9 +60,8 @@ fn read(dir: &Path, name: &str) -> Vec<u8> {
 /// Checks every module against numpy's account in NAME.expected.json.
 fn check_against_numpy(dir: &Path, name: &str, config: bool) -> Inspection {
     let bytes = read(dir, &format!("{name}.safetensors"));
-    let config = config.then(|| {
-        String::from_utf8(read(dir, &format!("{name}.config.json"))).unwrap_or_default()
-    });
+    let config = config
+        .then(|| String::from_utf8(read(dir, &format!("{name}.config.json"))).unwrap_or_default());
     let inspection = inspected(&bytes, config.as_deref());
     let expected: Value =
         serde_json::from_slice(&read(dir, &format!("{name}.expected.json"))).unwrap_or_default();
@@ -78,7 +77,11 @@ fn check_against_numpy(dir: &Path, name: &str, config: bool) -> Inspection {
         assert_eq!(got.in_features as f64, number("in"), "{name} {path} in");
         assert_eq!(got.out_features as f64, number("out"), "{name} {path} out");
         assert_eq!(got.params as f64, number("params"), "{name} {path} params");
-        assert_eq!(got.layer.map(f64::from), Some(number("layer")), "{name} {path}");
+        assert_eq!(
+            got.layer.map(f64::from),
+            Some(number("layer")),
+            "{name} {path}"
+        );
         assert!(
             (got.scale - number("scale")).abs() <= 1e-12 * number("scale"),
             "{name} {path}: scale {} against {}",
@@ -122,7 +125,10 @@ fn inspections_agree_with_numpy_on_files_written_by_pythons_safetensors() {
         .iter()
         .position(|m| m.path == "model.layers.1.self_attn.q_proj")
         .unwrap_or(0)];
-    assert!(q1.singular_values[2] <= 1e-12 * q1.singular_values[0], "{q1:?}");
+    assert!(
+        q1.singular_values[2] <= 1e-12 * q1.singular_values[0],
+        "{q1:?}"
+    );
     assert!(q1.rank_90 <= 2 && q1.stable_rank.is_some_and(|s| s <= 2.0 + 1e-9));
 
     let bf16 = check_against_numpy(&dir, "bf16", true);
@@ -144,7 +150,10 @@ fn inspections_agree_with_numpy_on_files_written_by_pythons_safetensors() {
     assert_eq!(bf16.totals.saved, 64);
     assert_eq!(
         bf16.totals.magnitude,
-        bf16.modules.iter().map(|m| m.out_features as u64).sum::<u64>()
+        bf16.modules
+            .iter()
+            .map(|m| m.out_features as u64)
+            .sum::<u64>()
     );
 
     check_against_numpy(&dir, "f16", true);
@@ -156,25 +165,35 @@ fn inspections_agree_with_numpy_on_files_written_by_pythons_safetensors() {
 
     let nan = inspected(&read(&dir, "nan.safetensors"), None);
     assert!(
-        nan.warnings
-            .contains(&Warning::NonFinite { weights: 2, modules: 1 }),
+        nan.warnings.contains(&Warning::NonFinite {
+            weights: 2,
+            modules: 1
+        }),
         "{:?}",
         nan.warnings
     );
-    assert!(nan.modules.iter().any(|m| m.non_finite == 2 && m.frobenius.is_nan()));
+    assert!(nan
+        .modules
+        .iter()
+        .any(|m| m.non_finite == 2 && m.frobenius.is_nan()));
     assert_eq!(nan.warnings[0], Warning::ConfigMissing);
 
     // A config whose ranks disagree with the tensors: said, and the table still shown.
-    let wrong = r#"{"peft_type":"LORA","r":8,"lora_alpha":16,"target_modules":["q_proj","o_proj"]}"#;
+    let wrong =
+        r#"{"peft_type":"LORA","r":8,"lora_alpha":16,"target_modules":["q_proj","o_proj"]}"#;
     let inspection = inspected(&read(&dir, "f32.safetensors"), Some(wrong));
     assert_eq!(inspection.modules.len(), 9);
     assert!(inspection.warnings.iter().any(|w| matches!(
         w,
-        Warning::RankDisagrees { config: 8, tensors: 4, .. }
+        Warning::RankDisagrees {
+            config: 8,
+            tensors: 4,
+            ..
+        }
     )));
-    assert!(inspection
-        .warnings
-        .contains(&Warning::TargetUnused { target: "o_proj".to_string() }));
+    assert!(inspection.warnings.contains(&Warning::TargetUnused {
+        target: "o_proj".to_string()
+    }));
     assert!(inspection
         .warnings
         .iter()
@@ -191,7 +210,10 @@ fn the_header_alone_reads_from_the_first_bytes() {
     let head = header(&bytes[..span]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(head.tensors.len(), 8);
     assert_eq!(head.file_len(), bytes.len() as u64);
-    assert_eq!(head.metadata, vec![("format".to_string(), "pt".to_string())]);
+    assert_eq!(
+        head.metadata,
+        vec![("format".to_string(), "pt".to_string())]
+    );
     assert_eq!(
         head.check_len(bytes.len() - 1),
         Err(AdapterError::Truncated {
@@ -208,7 +230,15 @@ fn a_small_adapter_reads_with_its_config() {
     let kinds: Vec<_> = inspection
         .modules
         .iter()
-        .map(|m| (m.layer, m.kind.as_str(), m.rank, m.in_features, m.out_features))
+        .map(|m| {
+            (
+                m.layer,
+                m.kind.as_str(),
+                m.rank,
+                m.in_features,
+                m.out_features,
+            )
+        })
         .collect();
     assert_eq!(
         kinds,
@@ -241,19 +271,28 @@ fn singular_values_match_the_formed_product() {
         let (Some(a), Some(b)) = (find("lora_A.weight"), find("lora_B.weight")) else {
             panic!("no factors for {}", m.path);
         };
-        let a = DMatrix::from_fn(m.rank, m.in_features, |i, j| value(a, i * m.in_features + j));
+        let a = DMatrix::from_fn(m.rank, m.in_features, |i, j| {
+            value(a, i * m.in_features + j)
+        });
         let b = DMatrix::from_fn(m.out_features, m.rank, |i, j| value(b, i * m.rank + j));
         let product = (&b * &a) * m.scale;
         let direct = singular_values(&product);
         for (o, d) in m.singular_values.iter().zip(&direct) {
-            assert!((o - d).abs() <= 1e-12 * direct[0], "{}: {o} against {d}", m.path);
+            assert!(
+                (o - d).abs() <= 1e-12 * direct[0],
+                "{}: {o} against {d}",
+                m.path
+            );
         }
         assert!((m.frobenius - product.norm()).abs() <= 1e-12 * product.norm());
         // The heatmap's cells are entries of the product, at each cell's centre.
         let map = heatmap(&bytes, m, 3, 4).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(map.shape(), (3, 4));
         for (r, c) in [(0, 0), (2, 3), (1, 2)] {
-            let (i, j) = ((2 * r + 1) * m.out_features / 6, (2 * c + 1) * m.in_features / 8);
+            let (i, j) = (
+                (2 * r + 1) * m.out_features / 6,
+                (2 * c + 1) * m.in_features / 8,
+            );
             assert!((map[(r, c)] - product[(i, j)]).abs() <= 1e-12, "{}", m.path);
         }
     }
@@ -280,7 +319,10 @@ fn the_streamed_qr_gives_the_gram_matrix_whatever_the_block() {
         let r = qr.finish();
         assert!((0..5).all(|j| (j + 1..5).all(|i| r[(i, j)] == 0.0)));
         let gram = m.transpose() * &m;
-        assert!((r.transpose() * &r - &gram).norm() <= 1e-12 * gram.norm(), "block {block}");
+        assert!(
+            (r.transpose() * &r - &gram).norm() <= 1e-12 * gram.norm(),
+            "block {block}"
+        );
     }
     assert_eq!(stable_rank(&[2.0, 2.0, 0.0]), Some(2.0));
     assert_eq!(stable_rank(&[0.0]), None);
@@ -302,8 +344,9 @@ fn patterns_follow_pefts_rules() {
     assert_eq!(c.scale_for("model.layers.3.mlp.up_proj", 16), Some(16.0));
     assert_eq!(c.scale_for("model.layers.3.mlp.down_proj", 16), Some(4.0));
 
-    let (plain, _) = AdapterConfig::parse(r#"{"r":8,"lora_alpha":16,"target_modules":".*\\.(q|v)_proj"}"#)
-        .unwrap_or_else(|w| panic!("{w}"));
+    let (plain, _) =
+        AdapterConfig::parse(r#"{"r":8,"lora_alpha":16,"target_modules":".*\\.(q|v)_proj"}"#)
+            .unwrap_or_else(|w| panic!("{w}"));
     assert_eq!(plain.scale_for("x.q_proj", 8), Some(2.0));
     assert!(plain.targets("model.layers.0.self_attn.v_proj"));
     assert!(!plain.targets("model.layers.0.self_attn.k_proj"));
@@ -312,7 +355,9 @@ fn patterns_follow_pefts_rules() {
         .unwrap_or_else(|w| panic!("{w}"));
     assert_eq!(
         warnings,
-        [Warning::PatternUnreadable { pattern: "q_proj(".to_string() }]
+        [Warning::PatternUnreadable {
+            pattern: "q_proj(".to_string()
+        }]
     );
 }
 
@@ -340,7 +385,10 @@ fn truncated_files() {
     assert!(matches!(e, AdapterError::HeaderBeyondFile { .. }), "{e:?}");
     let mut longer = bytes.clone();
     longer.extend_from_slice(b"extra");
-    assert!(matches!(error_of(&longer), AdapterError::TrailingBytes { .. }));
+    assert!(matches!(
+        error_of(&longer),
+        AdapterError::TrailingBytes { .. }
+    ));
 }
 
 #[test]
@@ -354,7 +402,9 @@ fn header_length_beyond_the_file_or_over_100_mb() {
     bytes[..8].copy_from_slice(&100_000_001u64.to_le_bytes());
     assert_eq!(
         error_of(&bytes),
-        AdapterError::HeaderTooLarge { header_len: 100_000_001 }
+        AdapterError::HeaderTooLarge {
+            header_len: 100_000_001
+        }
     );
     bytes[..8].copy_from_slice(&u64::MAX.to_le_bytes());
     assert!(error_of(&bytes).to_string().contains("100 MB"));
@@ -369,7 +419,10 @@ fn header_not_json() {
     assert!(matches!(e, AdapterError::HeaderSchema { .. }), "{e:?}");
     let mut invalid_utf8 = file_with_header("{\"a\":\"xx\"}", &[]);
     invalid_utf8[14] = 0xff;
-    assert!(matches!(error_of(&invalid_utf8), AdapterError::HeaderNotJson { .. }));
+    assert!(matches!(
+        error_of(&invalid_utf8),
+        AdapterError::HeaderNotJson { .. }
+    ));
     let deep = r#"{"a":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,4]}}"#;
     let e = error_of(&file_with_header(deep, &[0; 4]));
     assert!(e.to_string().contains("more than 8 dimensions"), "{e}");
@@ -381,7 +434,10 @@ fn offsets_out_of_range_or_overlapping() {
     let overlap = format!(r#"{a}"b":{{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}}}"#);
     assert_eq!(
         error_of(&file_with_header(&overlap, &[0; 12])),
-        AdapterError::OffsetsOverlap { first: "a".into(), second: "b".into() }
+        AdapterError::OffsetsOverlap {
+            first: "a".into(),
+            second: "b".into()
+        }
     );
     let gap = format!(r#"{a}"b":{{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}}}"#);
     assert_eq!(
@@ -413,7 +469,10 @@ fn unknown_and_unsupported_dtypes() {
     let q4 = r#"{"x.lora_A.weight":{"dtype":"Q4_K","shape":[2],"data_offsets":[0,1]}}"#;
     assert_eq!(
         error_of(&file_with_header(q4, &[0])),
-        AdapterError::UnknownDtype { tensor: "x.lora_A.weight".into(), dtype: "Q4_K".into() }
+        AdapterError::UnknownDtype {
+            tensor: "x.lora_A.weight".into(),
+            dtype: "Q4_K".into()
+        }
     );
     let mut tensors = small_adapter_tensors();
     tensors[0].dtype = "I32";
@@ -432,7 +491,11 @@ fn lora_a_without_lora_b() {
         tensor: orphan.replace("lora_B", "lora_A"),
         missing: "lora_B".into(),
     };
-    assert!(inspection.warnings.contains(&w), "{:?}", inspection.warnings);
+    assert!(
+        inspection.warnings.contains(&w),
+        "{:?}",
+        inspection.warnings
+    );
     assert!(w.to_string().contains("has no matching lora_B"));
     // A file with no pair at all is not an adapter.
     let alone = file(&[f32_tensor("base_model.model.x.lora_A.weight", &[2, 2], 1)]);
@@ -442,12 +505,15 @@ fn lora_a_without_lora_b() {
 #[test]
 fn shapes_that_disagree_with_each_other_or_with_the_config() {
     let mut tensors = small_adapter_tensors();
-    tensors.splice(0..2, peft_pair("model.layers.0.self_attn.q_proj", 2, 16, 16, 0).map(|mut t| {
-        if t.name.ends_with("lora_B.weight") {
-            t = f32_tensor(&t.name, &[16, 3], 0);
-        }
-        t
-    }));
+    tensors.splice(
+        0..2,
+        peft_pair("model.layers.0.self_attn.q_proj", 2, 16, 16, 0).map(|mut t| {
+            if t.name.ends_with("lora_B.weight") {
+                t = f32_tensor(&t.name, &[16, 3], 0);
+            }
+            t
+        }),
+    );
     let inspection = inspected(&file(&tensors), Some(SMALL_CONFIG));
     assert_eq!(inspection.modules.len(), 3);
     assert!(inspection.warnings.iter().any(|w| matches!(
@@ -464,7 +530,10 @@ fn shapes_that_disagree_with_each_other_or_with_the_config() {
             tensors: 2
         }
     );
-    assert_eq!(inspection.totals.config_lora, Some(2 * inspection.totals.lora));
+    assert_eq!(
+        inspection.totals.config_lora,
+        Some(2 * inspection.totals.lora)
+    );
 }
 
 #[test]
@@ -474,10 +543,24 @@ fn nan_and_infinite_weights_are_counted() {
     tensors[6].data[4..8].copy_from_slice(&f32::INFINITY.to_le_bytes());
     tensors[6].data[8..12].copy_from_slice(&f32::NEG_INFINITY.to_le_bytes());
     let inspection = inspected(&file(&tensors), Some(SMALL_CONFIG));
-    let w = Warning::NonFinite { weights: 3, modules: 2 };
-    assert!(inspection.warnings.contains(&w), "{:?}", inspection.warnings);
+    let w = Warning::NonFinite {
+        weights: 3,
+        modules: 2,
+    };
+    assert!(
+        inspection.warnings.contains(&w),
+        "{:?}",
+        inspection.warnings
+    );
     assert!(w.to_string().contains("3 weights in 2 modules"));
-    assert_eq!(inspection.modules.iter().filter(|m| m.frobenius.is_finite()).count(), 2);
+    assert_eq!(
+        inspection
+            .modules
+            .iter()
+            .filter(|m| m.frobenius.is_finite())
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -486,19 +569,23 @@ fn config_missing_or_inconsistent() {
     assert_eq!(inspection.warnings, [Warning::ConfigMissing]);
     assert!(inspection.modules.iter().all(|m| m.scale == 1.0));
     let inspection = inspected(&small_adapter(), Some("{not json"));
-    assert!(matches!(inspection.warnings[0], Warning::ConfigUnreadable { .. }));
+    assert!(matches!(
+        inspection.warnings[0],
+        Warning::ConfigUnreadable { .. }
+    ));
     let dora = r#"{"peft_type":"LORA","r":2,"lora_alpha":4,"use_dora":true,"modules_to_save":["classifier"]}"#;
     let inspection = inspected(&small_adapter(), Some(dora));
-    assert!(inspection
-        .warnings
-        .contains(&Warning::DoraDisagrees { config: true, vectors: 0 }));
-    assert!(inspection
-        .warnings
-        .contains(&Warning::SavedModuleMissing { name: "classifier".into() }));
+    assert!(inspection.warnings.contains(&Warning::DoraDisagrees {
+        config: true,
+        vectors: 0
+    }));
+    assert!(inspection.warnings.contains(&Warning::SavedModuleMissing {
+        name: "classifier".into()
+    }));
     let inspection = inspected(&small_adapter(), Some(r#"{"peft_type":"IA3"}"#));
-    assert!(inspection
-        .warnings
-        .contains(&Warning::ConfigNotLora { peft_type: "IA3".into() }));
+    assert!(inspection.warnings.contains(&Warning::ConfigNotLora {
+        peft_type: "IA3".into()
+    }));
 }
 
 #[test]
@@ -512,4 +599,42 @@ fn too_many_tensors_for_the_header() {
         AdapterError::TooManyTensors { count: 40 }
     );
     assert!(header_json(&small_adapter_tensors()).len() > 8);
+}
+
+#[test]
+fn the_page_shows_the_table_totals_per_layer_lines_and_captions() {
+    use lora_explorer::figures::inspector::{
+        heatmap_size, module_table, others_table, per_layer, spectrum_caption, totals,
+    };
+    let mut tensors = small_adapter_tensors();
+    tensors.push(f32_tensor("base_model.model.score.weight", &[2, 16], 4));
+    let config = SMALL_CONFIG.replace('}', r#","modules_to_save":["score"]}"#);
+    let inspection = inspected(&file(&tensors), Some(&config));
+    let table = module_table(&inspection);
+    assert_eq!(table.rows.len(), 4);
+    assert_eq!(table.rows[1][..6], ["0", "v_proj", "2", "16", "8", "48"]);
+    assert_eq!(table.rows[1][6], "2.00");
+    let lines = totals(&inspection);
+    assert!(
+        lines[0].starts_with("256 parameters in all: 224 in the LoRA factors"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("they agree"), "{lines:?}");
+    assert_eq!(
+        others_table(&inspection).rows[0][1],
+        "module saved whole (modules_to_save)"
+    );
+    let series = per_layer(&inspection);
+    assert_eq!(series.len(), 2);
+    assert_eq!(series[0].kind, "q_proj");
+    assert_eq!(
+        series[0].points.iter().map(|p| p.0).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    let caption = spectrum_caption(&inspection.modules[0]);
+    assert!(
+        caption.contains("of its r = 2 directions hold 90%"),
+        "{caption}"
+    );
+    assert_eq!(heatmap_size(&inspection.modules[1]), (8, 16));
 }

@@ -38,7 +38,10 @@ pub fn header_json(tensors: &[Tensor]) -> String {
             entry
         })
         .collect();
-    format!("{{\"__metadata__\":{{\"format\":\"pt\"}},{}}}", entries.join(","))
+    format!(
+        "{{\"__metadata__\":{{\"format\":\"pt\"}},{}}}",
+        entries.join(",")
+    )
 }
 
 /// A safetensors file holding these tensors.
@@ -56,7 +59,9 @@ pub fn f32_bytes(values: &[f32]) -> Vec<u8> {
 pub fn f32_tensor(name: &str, shape: &[usize], seed: u32) -> Tensor {
     let n: usize = shape.iter().product();
     let values: Vec<f32> = (0..n as u32)
-        .map(|i| ((i.wrapping_mul(2654435761) ^ seed.wrapping_mul(40503)) % 1000) as f32 / 500.0 - 1.0)
+        .map(|i| {
+            ((i.wrapping_mul(2654435761) ^ seed.wrapping_mul(40503)) % 1000) as f32 / 500.0 - 1.0
+        })
         .collect();
     Tensor {
         name: name.to_string(),
@@ -69,8 +74,16 @@ pub fn f32_tensor(name: &str, shape: &[usize], seed: u32) -> Tensor {
 /// PEFT's two factors of the module at `path`: lora_A [r, in] and lora_B [out, r].
 pub fn peft_pair(path: &str, r: usize, n_in: usize, n_out: usize, seed: u32) -> [Tensor; 2] {
     [
-        f32_tensor(&format!("base_model.model.{path}.lora_A.weight"), &[r, n_in], seed),
-        f32_tensor(&format!("base_model.model.{path}.lora_B.weight"), &[n_out, r], seed + 1),
+        f32_tensor(
+            &format!("base_model.model.{path}.lora_A.weight"),
+            &[r, n_in],
+            seed,
+        ),
+        f32_tensor(
+            &format!("base_model.model.{path}.lora_B.weight"),
+            &[n_out, r],
+            seed + 1,
+        ),
     ]
 }
 
@@ -93,4 +106,5 @@ pub fn small_adapter() -> Vec<u8> {
 }
 
 /// The small adapter's adapter_config.json.
-pub const SMALL_CONFIG: &str = r#"{"peft_type":"LORA","r":2,"lora_alpha":4,"target_modules":["q_proj","v_proj"]}"#;
+pub const SMALL_CONFIG: &str =
+    r#"{"peft_type":"LORA","r":2,"lora_alpha":4,"target_modules":["q_proj","v_proj"]}"#;
