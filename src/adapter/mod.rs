@@ -69,16 +69,6 @@ impl Float {
         }
     }
 
-    /// Its name in safetensors headers.
-    pub fn name(self) -> &'static str {
-        match self {
-            Float::F32 => "F32",
-            Float::F16 => "F16",
-            Float::Bf16 => "BF16",
-            Float::F64 => "F64",
-        }
-    }
-
     /// Decodes little-endian elements into `out` (as many as fit both) and counts the NaN and
     /// infinite ones.
     fn decode(self, bytes: &[u8], out: &mut [f64]) -> u64 {
