@@ -10,6 +10,8 @@
 pub enum Chapter {
     /// Chapter 1: the notebook's parts, live.
     Understanding,
+    /// Chapter 2: full fine-tuning and LoRA trained side by side, live.
+    Learn,
     /// Chapter 3: 4-bit base weights, quantised live, and what an adapter absorbs.
     Qlora,
     /// Chapter 4: the calculator, LoRA's cost on a real model.
@@ -18,7 +20,12 @@ pub enum Chapter {
 
 impl Chapter {
     /// Every chapter, in reading order.
-    pub const ALL: [Chapter; 3] = [Chapter::Understanding, Chapter::Qlora, Chapter::Calculator];
+    pub const ALL: [Chapter; 4] = [
+        Chapter::Understanding,
+        Chapter::Learn,
+        Chapter::Qlora,
+        Chapter::Calculator,
+    ];
 
     /// The chapter's number, from 1.
     pub fn number(self) -> usize {
@@ -32,6 +39,7 @@ impl Chapter {
     pub fn title(self) -> &'static str {
         match self {
             Chapter::Understanding => "Understanding LoRA",
+            Chapter::Learn => "Watch LoRA learn",
             Chapter::Qlora => "QLoRA",
             Chapter::Calculator => "Your model, your adapter",
         }
@@ -41,6 +49,7 @@ impl Chapter {
     pub fn slug(self) -> &'static str {
         match self {
             Chapter::Understanding => "",
+            Chapter::Learn => "learn",
             Chapter::Qlora => "qlora",
             Chapter::Calculator => "calculator",
         }

@@ -1162,6 +1162,113 @@ impl ChapterState for PageState {
     }
 }
 
+/// The shapes of ΔW*'s spectrum chapter 2 offers, as its selector writes them: exactly rank r*, or
+/// a power law.
+pub const SPECTRUM_SHAPES: [&str; 2] = ["rank", "power"];
+
+/// The training set sizes chapter 2 offers: the powers of two from 16 to 8,192.
+pub const EXAMPLE_COUNTS: [&str; 10] = [
+    "16", "32", "64", "128", "256", "512", "1024", "2048", "4096", "8192",
+];
+
+/// How chapter 2's α becomes the adapter's scale: α/r, or rsLoRA's α/√r.
+pub const SCALINGS: [&str; 2] = ["standard", "rslora"];
+
+/// How chapter 2's adapter starts: PEFT's default, Gaussian A, or PiSSA.
+pub const INITS: [&str; 3] = ["peft", "gaussian", "pissa"];
+
+/// Chapter 2's optimisers.
+pub const OPTIMISERS: [&str; 2] = ["adam", "sgd"];
+
+/// Chapter 2's batch sizes: the powers of two from 1 to 256.
+pub const BATCH_SIZES: [&str; 9] = ["1", "2", "4", "8", "16", "32", "64", "128", "256"];
+
+/// Chapter 2's training speeds, in steps a second; "max" is as fast as the worker can.
+pub const SPEEDS: [&str; 6] = ["30", "100", "300", "1000", "3000", "max"];
+
+/// Chapter 2, "Watch LoRA learn": a 64×64 layer and a rank-8 update half W₀'s size, with a little
+/// noise and 1,024 examples, learnt by a rank-4 adapter (so LoRA has a floor to meet) with α = 8,
+/// PEFT's start and Adam at η ≈ 0.005, in batches of 32, at 300 steps a second.
+#[rustfmt::skip]
+pub const LEARN: [Control; 18] = [
+    Control::slider("ld", "Outputs d", (8.0, 128.0, 8.0), 64.0, OutOf("outputs")),
+    Control::slider("lk", "Inputs k", (8.0, 128.0, 8.0), 64.0, OutOf("inputs")),
+    Control::choice("lz", "ΔW*'s singular values", &SPECTRUM_SHAPES, 0),
+    Control::slider("lt", "ΔW*'s rank r*", (1.0, 64.0, 1.0), 8.0, OutOf("true rank"))
+        .capped_by(&["ld", "lk"]),
+    Control::slider("lp", "Power-law exponent p", (0.0, 4.0, 0.1), 1.0, OutOf("exponent")),
+    Control::slider("lm", "Size of ΔW* against W₀ (log₁₀)", (-2.0, 1.0, 0.1), -0.3, Log10("relative size")),
+    Control::slider("lv", "Label noise σ", (0.0, 2.0, 0.01), 0.1, OutOf("noise")),
+    Control::choice("ln", "Training examples N", &EXAMPLE_COUNTS, 6),
+    Control::slider("le", "Seed", (1.0, 99.0, 1.0), 1.0, OutOf("seed")),
+    Control::slider("lr", "LoRA's rank r", (1.0, 64.0, 1.0), 4.0, OutOf("rank"))
+        .capped_by(&["ld", "lk"]),
+    Control::slider("la", "α", (1.0, 128.0, 1.0), 8.0, OutOf("alpha")),
+    Control::choice("lc", "Scale", &SCALINGS, 0),
+    Control::choice("li", "Initialisation", &INITS, 0),
+    Control::choice("lo", "Optimiser", &OPTIMISERS, 0),
+    Control::slider("lh", "Learning rate η (log₁₀)", (-5.0, 0.0, 0.1), -2.3, Log10("learning rate")),
+    Control::slider("lx", "LoRA+ ratio η_B/η_A", (1.0, 16.0, 1.0), 1.0, OutOf("ratio")),
+    Control::choice("lb", "Batch size", &BATCH_SIZES, 5),
+    Control::choice("lw", "Speed, steps a second", &SPEEDS, 2),
+];
+
+/// Chapter 2's controls, as [`LEARN`] declares them, kept by row index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LearnState {
+    values: [f64; LEARN.len()],
+}
+
+impl Default for LearnState {
+    fn default() -> Self {
+        with_defaults(Self {
+            values: [0.0; LEARN.len()],
+        })
+    }
+}
+
+impl Section for LearnState {
+    fn controls(&self) -> &'static [Control] {
+        &LEARN
+    }
+
+    fn value(&self, index: usize) -> f64 {
+        self.values.get(index).copied().unwrap_or(0.0)
+    }
+
+    fn store(&mut self, index: usize, value: f64) {
+        if let Some(slot) = self.values.get_mut(index) {
+            *slot = value;
+        }
+    }
+}
+
+impl LearnState {
+    /// The value of control `key` (a slider's value, a selector's index).
+    pub fn value_of(&self, key: &str) -> f64 {
+        self.index(key).map_or(0.0, |index| self.value(index))
+    }
+}
+
+/// Chapter 2's page: the theme and the chapter's controls.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LearnPage {
+    /// The whole page's settings.
+    pub page: PageSettings,
+    /// The chapter's controls.
+    pub learn: LearnState,
+}
+
+impl ChapterState for LearnPage {
+    fn sections(&self) -> Vec<&dyn Section> {
+        vec![&self.page, &self.learn]
+    }
+
+    fn sections_mut(&mut self) -> Vec<&mut dyn Section> {
+        vec![&mut self.page, &mut self.learn]
+    }
+}
+
 /// The block sizes chapter 3 offers, as its selector writes them: the powers of two from 16 to 4096.
 pub const BLOCK_SIZES: [&str; 9] = [
     "16", "32", "64", "128", "256", "512", "1024", "2048", "4096",

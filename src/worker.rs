@@ -3,7 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    lora_explorer::web::worker::start();
+    lora_explorer::web::worker::start::<lora_explorer::figures::work::Workbenches>();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

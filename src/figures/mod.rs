@@ -12,6 +12,7 @@ pub mod printed;
 pub mod qlora;
 pub mod rank;
 pub mod tables;
+pub mod trainer;
 pub mod training;
 pub mod work;
 
@@ -39,6 +40,15 @@ pub enum FigureId {
     Comparison,
     /// The closing quiz.
     Quiz,
+    /// Chapter 2: both methods' losses against steps, with LoRA's floor.
+    TrainingLoss,
+    /// Chapter 2: ΔW*, the updates both methods learnt, and LoRA's distance from the best rank-r
+    /// update.
+    TrainingUpdates,
+    /// Chapter 2: the singular values of ΔW* and of both updates.
+    TrainingSpectra,
+    /// Chapter 2: each finished run's new-task loss against its forgetting, and the rank sweep.
+    LearnForget,
     /// Chapter 3: the NF4, FP4 and int4 levels over the normal density.
     Codes,
     /// Chapter 3: a weight matrix quantised blockwise, its error and one block's histogram.
@@ -62,7 +72,7 @@ pub enum FigureId {
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 18] = [
+    pub const ALL: [FigureId; 22] = [
         Self::Layer,
         Self::Memory,
         Self::Factorisation,
@@ -72,6 +82,10 @@ impl FigureId {
         Self::Approximation,
         Self::Comparison,
         Self::Quiz,
+        Self::TrainingLoss,
+        Self::TrainingUpdates,
+        Self::TrainingSpectra,
+        Self::LearnForget,
         Self::Codes,
         Self::Quantisation,
         Self::BlockSize,
@@ -95,6 +109,10 @@ impl FigureId {
             Self::Approximation => "approximation",
             Self::Comparison => "comparison",
             Self::Quiz => "quiz",
+            Self::TrainingLoss => "training-loss",
+            Self::TrainingUpdates => "training-updates",
+            Self::TrainingSpectra => "training-spectra",
+            Self::LearnForget => "learn-forget",
             Self::Codes => "nf4-codes",
             Self::Quantisation => "quantisation",
             Self::BlockSize => "block-size",

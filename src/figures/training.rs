@@ -2,19 +2,22 @@
 //! same new task. The loss chart (train, test and pretraining losses against steps, with the
 //! Eckart–Young floor of LoRA's rank), the snapshot of the updates (ΔW*, full fine-tuning's ΔW,
 //! LoRA's update and its distance from the best rank-r approximation, each with its singular
-//! values), the learn–forget plane and the rank sweep. Captions are written from the numbers.
+//! values), the learn–forget plane, the rank sweep, and the subspace similarity of the `A` matrices
+//! learnt at two ranks. Captions are written from the numbers.
 //!
 //! Conventions: losses are [`crate::math::train`]'s (the mean of ½‖ŷ − y‖²). The types a worker
-//! sends ([`Snapshot`], [`LossChart`], [`SweepFigure`]) derive serde's traits; matrices travel
+//! sends ([`Snapshot`], [`LossChart`], [`SweepFigure`], [`SubspaceFigure`]) derive serde's traits; matrices travel
 //! as [`MatrixData`], row-major.
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use crate::format::{count_noun, ratio, significant, thousands};
+use crate::math::subspace::subspace_similarity;
 use crate::math::svd::{rank_for_energy, singular_values};
 use crate::math::train::{
-    Curves, Floor, Init, LearnForget, Method, RankSweep, Status, SweepPoint, SweepProgress, Trainer,
+    Config, Curves, Floor, Init, LearnForget, LoraRun, Method, RankSweep, Runs, Status, SweepPoint,
+    SweepProgress, Task, TrainSpec, Trainer,
 };
 
 /// The share of energy a snapshot's "rank for 90%" reaches.
@@ -24,8 +27,8 @@ pub const ENERGY_SHARE: f64 = 0.9;
 pub const AT_FLOOR: f64 = 0.01;
 
 /// Singular values below this share of the largest count as zero when a caption counts the
-/// rank of ΔW*.
-const RANK_TOLERANCE: f64 = 1e-10;
+/// rank of ΔW*, and when the spectra chart draws them.
+pub const RANK_TOLERANCE: f64 = 1e-10;
 
 /// A matrix as it travels: its shape and its entries, row by row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -524,6 +527,110 @@ impl SweepFigure {
                 "{} diverged.",
                 capitalise(&count_noun(diverged as u64, "run", "runs"))
             ));
+        }
+        sentences.join(" ")
+    }
+}
+
+/// The subspace similarity φ between the `A` matrices LoRA learnt at two ranks on the same task
+/// (Hu et al. 2021, §7; see [`crate::math::subspace`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubspaceFigure {
+    /// The first run's rank r₁: the grid's rows are i = 1 … r₁.
+    pub first_rank: usize,
+    /// The second run's rank r₂: the grid's columns are j = 1 … r₂.
+    pub second_rank: usize,
+    /// The input dimension k, the length of each right singular vector.
+    pub k: usize,
+    /// Steps each run took.
+    pub steps: usize,
+    /// φ(A₁, A₂, i, j) at row i − 1, column j − 1: min(r₁, k) × min(r₂, k), or 0×0 when either
+    /// `A` has a non-finite entry.
+    pub grid: MatrixData,
+}
+
+impl SubspaceFigure {
+    /// φ between the `A` matrices of two LoRA runs on the same layer, after `steps` steps.
+    pub fn of(first: &LoraRun, second: &LoraRun, steps: usize) -> Self {
+        let (a1, a2) = (first.a(), second.a());
+        let grid = subspace_similarity(&a1, &a2).unwrap_or_else(|| DMatrix::zeros(0, 0));
+        Self {
+            first_rank: first.rank(),
+            second_rank: second.rank(),
+            k: a1.ncols(),
+            steps,
+            grid: MatrixData::of(&grid),
+        }
+    }
+
+    /// Trains LoRA alone at each of `ranks` for `steps` steps on one draw of `config`'s task
+    /// (clamped), then compares the two `A` matrices. Both draw A from the task's seed, entry by
+    /// entry, so the smaller rank starts from the first rows of the larger rank's A: at step 0, φ
+    /// is already above chance.
+    pub fn train(config: Config, ranks: (usize, usize), steps: usize) -> Self {
+        let config = config.clamped();
+        let task = Task::new(config.task);
+        let run = |rank: usize| {
+            let train = TrainSpec {
+                rank,
+                ..config.train
+            };
+            let mut trainer =
+                Trainer::on_task(Config { train, ..config }, task.clone(), Runs::LoraOnly);
+            trainer.steps(steps);
+            trainer
+        };
+        let (first, second) = (run(ranks.0), run(ranks.1));
+        match (first.lora(), second.lora()) {
+            (Some(a), Some(b)) => Self::of(a, b, steps),
+            _ => Self {
+                first_rank: ranks.0,
+                second_rank: ranks.1,
+                k: config.task.k,
+                steps,
+                grid: MatrixData::of(&DMatrix::zeros(0, 0)),
+            },
+        }
+    }
+
+    /// φ at 1-based (i, j), if the grid has it.
+    pub fn at(&self, i: usize, j: usize) -> Option<f64> {
+        let (row, col) = (i.checked_sub(1)?, j.checked_sub(1)?);
+        (row < self.grid.rows && col < self.grid.cols)
+            .then(|| self.grid.entries[row * self.grid.cols + col])
+    }
+
+    /// What φ is for two random subspaces of dimensions i and j in k dimensions, on average:
+    /// E‖U_iᵀ·U_j‖²_F = i·j/k, so φ is about max(i, j)/k.
+    pub fn chance(&self, i: usize, j: usize) -> f64 {
+        i.max(j) as f64 / self.k.max(1) as f64
+    }
+
+    /// The figure's caption: how close the two runs' top directions are, and their spans up to the
+    /// smaller rank, each against chance.
+    pub fn caption(&self) -> String {
+        let Some(top) = self.at(1, 1) else {
+            return "No subspaces to compare: a run has no finite A.".to_string();
+        };
+        let (r1, r2) = (self.first_rank, self.second_rank);
+        let mut sentences = vec![format!(
+            "After {}, the top directions of the A matrices learnt at rank {r1} and at rank {r2} \
+             have φ(1, 1) = {}; two random directions in k = {} dimensions would give about {}.",
+            steps_text(self.steps),
+            significant(top, 2),
+            self.k,
+            significant(self.chance(1, 1), 2)
+        )];
+        let n = self.grid.rows.min(self.grid.cols);
+        if n > 1 {
+            if let Some(span) = self.at(n, n) {
+                sentences.push(format!(
+                    "Over the top {n} directions of each, φ({n}, {n}) = {}, against about {} by \
+                     chance.",
+                    significant(span, 2),
+                    significant(self.chance(n, n), 2)
+                ));
+            }
         }
         sentences.join(" ")
     }

@@ -104,15 +104,106 @@ pub enum Answer {
     },
 }
 
-impl Answer {
-    /// The job this answers, if it answers one.
-    pub fn job(&self) -> Option<u32> {
+impl Reply for Answer {
+    fn ready() -> Self {
+        Self::Ready
+    }
+
+    fn failed(message: String) -> Self {
+        Self::Failed { message }
+    }
+
+    fn kind(&self) -> ReplyKind<'_> {
         match self {
-            Self::Ready | Self::Failed { .. } => None,
+            Self::Ready => ReplyKind::Ready,
+            Self::Failed { message } => ReplyKind::Failed(message),
             Self::Spectrum { job, .. }
             | Self::Approximation { job, .. }
             | Self::Spectra { job, .. }
-            | Self::QuantError { job, .. } => Some(*job),
+            | Self::QuantError { job, .. } => ReplyKind::Answer(*job),
+        }
+    }
+}
+
+/// What a worker's message is to the page.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReplyKind<'a> {
+    /// The worker listens: requests posted before were lost, and the page sends its latest now.
+    Ready,
+    /// The worker could not do its work, said in a sentence fragment.
+    Failed(&'a str),
+    /// The answer to the request with this job number.
+    Answer(u32),
+    /// Part of the answer to the request with this job number: more is coming.
+    Part(u32),
+}
+
+/// A worker's message to the page: besides its answers, it can say that it listens and that it
+/// failed.
+pub trait Reply: Message {
+    /// "The worker listens."
+    fn ready() -> Self;
+
+    /// "The worker failed", with what went wrong.
+    fn failed(message: String) -> Self;
+
+    /// What the message is to the page.
+    fn kind(&self) -> ReplyKind<'_>;
+
+    /// The job this answers, if it answers one.
+    fn job(&self) -> Option<u32> {
+        match self.kind() {
+            ReplyKind::Answer(job) | ReplyKind::Part(job) => Some(job),
+            ReplyKind::Ready | ReplyKind::Failed(_) => None,
+        }
+    }
+}
+
+/// How far a worker got with a request in one slice of its time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress<A> {
+    /// Not done yet: call again in `wait` milliseconds (0: as soon as newer requests are read),
+    /// with the same request to go on or with a newer one.
+    Working {
+        /// Milliseconds to wait before the next slice.
+        wait: f64,
+    },
+    /// Part of the answer, to send now; the work goes on with the same request after `wait`
+    /// milliseconds.
+    Partial {
+        /// What to send.
+        answer: A,
+        /// Milliseconds to wait before the next slice.
+        wait: f64,
+    },
+    /// The answer: the request is done.
+    Done(A),
+}
+
+/// What a worker keeps between requests, and how it works on one, a slice of time at a time, so
+/// that it reads newer requests between slices. One worker binary runs one kind of bench.
+pub trait Bench: Default {
+    /// What the page asks.
+    type Request: Message;
+    /// What the worker answers.
+    type Answer: Reply;
+
+    /// Works on `request` until it has something to send or `clock()` (milliseconds) reaches
+    /// `deadline`.
+    fn advance(
+        &mut self,
+        request: &Self::Request,
+        clock: &dyn Fn() -> f64,
+        deadline: f64,
+    ) -> Progress<Self::Answer>;
+
+    /// `request`'s whole answer, worked on with no deadline, timed by `clock` (milliseconds);
+    /// partial answers on the way are dropped.
+    fn answer(&mut self, request: Self::Request, clock: impl Fn() -> f64) -> Self::Answer {
+        loop {
+            if let Progress::Done(answer) = self.advance(&request, &clock, f64::INFINITY) {
+                return answer;
+            }
         }
     }
 }
@@ -140,21 +231,28 @@ pub struct Workbenches {
     spectra: SpectraWorkbench,
 }
 
-impl Workbenches {
-    /// Answers `request`, timed by `clock` (in milliseconds).
-    pub fn answer(&mut self, request: Request, clock: impl Fn() -> f64) -> Answer {
-        loop {
-            if let Some(answer) = self.advance(&request, &clock, f64::INFINITY) {
-                return answer;
-            }
+impl Bench for Workbenches {
+    type Request = Request;
+    type Answer = Answer;
+
+    /// The intrinsic-rank section's singular values are computed a slice at a time (see
+    /// [`Workbench::spectrum_until`]); every other request is answered at once.
+    fn advance(
+        &mut self,
+        request: &Request,
+        clock: &dyn Fn() -> f64,
+        deadline: f64,
+    ) -> Progress<Answer> {
+        match self.answer_until(request, clock, deadline) {
+            Some(answer) => Progress::Done(answer),
+            None => Progress::Working { wait: 0.0 },
         }
     }
+}
 
-    /// Works on `request` until it is answered or `clock()` (milliseconds) reaches `deadline`.
-    /// The intrinsic-rank section's singular values are computed a slice at a time (see
-    /// [`Workbench::spectrum_until`]): `None` says to call again, with the same request to go on
-    /// or with a newer one, which drops the stale work. Every other request is answered at once.
-    pub fn advance(
+impl Workbenches {
+    /// `request`'s answer, or None if `clock()` reached `deadline` first.
+    fn answer_until(
         &mut self,
         request: &Request,
         clock: &dyn Fn() -> f64,

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod models;
 pub mod quant;
 pub mod rng;
+pub mod subspace;
 pub mod svd;
 pub mod train;
 

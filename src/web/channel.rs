@@ -2,21 +2,23 @@
 //! only the answer to the latest job is used; a request posted before the worker says it listens is
 //! held until it does.
 //!
-//! Messages are `figures::work`'s [`Request`]s and [`Answer`]s as bytes, each in a `Uint8Array`
-//! whose buffer is transferred (handed over, not copied).
+//! Messages are a [`Bench`]'s requests and answers (see `figures::work`) as bytes, each in a
+//! `Uint8Array` whose buffer is transferred (handed over, not copied).
 //!
 //! A channel starts without a worker: requests wait until [`Channel::wake`] starts one, which the
 //! page does when the figure comes near the viewport, so a first load fetches no worker code.
+
+use std::marker::PhantomData;
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Event, Worker};
 
 use super::dom::show_error;
-use crate::figures::work::{Answer, Message, Request};
+use crate::figures::work::{Bench, Message, Reply, ReplyKind};
 
-/// The script that starts a worker, relative to the page.
-const WORKER_URL: &str = "./worker-loader.js";
+/// The script that starts chapter 1's and chapter 3's worker, relative to the page.
+pub const WORKER_URL: &str = "./worker-loader.js";
 
 /// The worker's message and error handlers, kept to attach to a restarted worker.
 pub struct Handlers {
@@ -26,8 +28,11 @@ pub struct Handlers {
     pub error: js_sys::Function,
 }
 
-/// A connection to one worker: its latest job, and a request held until the worker is ready.
-pub struct Channel {
+/// A connection to one worker running bench `B`: its latest job, and a request held until the
+/// worker is ready.
+pub struct Channel<B: Bench> {
+    /// The script that starts the worker, relative to the page.
+    url: &'static str,
     /// The worker, once woken.
     worker: Option<Worker>,
     handlers: Option<Handlers>,
@@ -40,13 +45,15 @@ pub struct Channel {
     /// Quiets a stopped worker: its loading may still fail after it was told to stop, and that is
     /// no error of the page's.
     quiet: Closure<dyn FnMut(Event)>,
+    bench: PhantomData<B>,
 }
 
-impl Channel {
-    /// A channel with no worker yet: requests wait for [`Channel::wake`]; its handlers come with
-    /// [`Channel::attach`].
-    pub fn new() -> Self {
+impl<B: Bench> Channel<B> {
+    /// A channel to the worker `url` starts, with no worker yet: requests wait for
+    /// [`Channel::wake`]; its handlers come with [`Channel::attach`].
+    pub fn new(url: &'static str) -> Self {
         Self {
+            url,
             worker: None,
             handlers: None,
             ready: false,
@@ -54,6 +61,7 @@ impl Channel {
             job: 0,
             busy: false,
             quiet: Closure::<dyn FnMut(Event)>::new(|event: Event| event.prevent_default()),
+            bench: PhantomData,
         }
     }
 
@@ -71,7 +79,7 @@ impl Channel {
         if self.worker.is_some() {
             return Ok(());
         }
-        let worker = Worker::new(WORKER_URL)?;
+        let worker = Worker::new(self.url)?;
         if let Some(handlers) = &self.handlers {
             worker.set_onmessage(Some(&handlers.message));
             worker.set_onerror(Some(&handlers.error));
@@ -103,7 +111,7 @@ impl Channel {
 
     /// Posts the request `request(job)` under a new job number, or holds it until the worker is
     /// ready.
-    pub fn send(&mut self, request: impl FnOnce(u32) -> Request) -> Result<(), JsValue> {
+    pub fn send(&mut self, request: impl FnOnce(u32) -> B::Request) -> Result<(), JsValue> {
         self.job += 1;
         self.busy = true;
         let message = encode(&request(self.job))?;
@@ -116,12 +124,13 @@ impl Channel {
         }
     }
 
-    /// Reads a message from the worker: the answer to the latest request, if it is that. A worker
-    /// that says it listens gets the request held for it; a failure is shown to the reader.
-    pub fn receive(&mut self, data: &JsValue) -> Result<Option<Answer>, JsValue> {
-        let answer = decode::<Answer>(data)?;
-        match &answer {
-            Answer::Ready => {
+    /// Reads a message from the worker: the answer to the latest request, or part of it, if it is
+    /// that. A worker that says it listens gets the request held for it; a failure is shown to the
+    /// reader.
+    pub fn receive(&mut self, data: &JsValue) -> Result<Option<B::Answer>, JsValue> {
+        let answer = decode::<B::Answer>(data)?;
+        match answer.kind() {
+            ReplyKind::Ready => {
                 self.ready = true;
                 if let (Some(worker), Some((message, transfer))) =
                     (&self.worker, self.waiting.take())
@@ -130,12 +139,13 @@ impl Channel {
                 }
                 Ok(None)
             }
-            Answer::Failed { message } => {
+            ReplyKind::Failed(message) => {
                 show_error(&format!("The background worker failed: {message}."));
                 Ok(None)
             }
-            _ => {
-                let latest = answer.job() == Some(self.job);
+            ReplyKind::Part(job) => Ok((job == self.job).then_some(answer)),
+            ReplyKind::Answer(job) => {
+                let latest = job == self.job;
                 if latest {
                     self.busy = false;
                 }

@@ -9,12 +9,12 @@ use web_sys::{
     MouseEvent,
 };
 
-use super::channel::{Channel, Handlers};
+use super::channel::{Channel, Handlers, WORKER_URL};
 use super::dom::{by_id, listen, typed_by_id};
 use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
 use super::App;
 use crate::figures::factorisation::{FactorisationFigure, MatrixId, Spectra, SpectraInput};
-use crate::figures::work::{Answer, Request};
+use crate::figures::work::{Answer, Request, Workbenches};
 use crate::figures::FigureId;
 use crate::render::charts::{factorisation_spectra_chart, IndexAxis, Theme};
 use crate::render::heatmap::heatmap_rgba;
@@ -59,7 +59,7 @@ pub struct FactorisationView {
 /// The spectrum chart under the heatmaps, the worker that computes its singular values, and what
 /// it last drew.
 struct SpectrumChart {
-    channel: Channel,
+    channel: Channel<Workbenches>,
     /// The state of the latest request, and the spectra the worker answered for it.
     requested: Option<FactorisationState>,
     received: Option<Spectra>,
@@ -99,7 +99,7 @@ impl FactorisationView {
             cursor: None,
             labels: Default::default(),
             spectrum: SpectrumChart {
-                channel: Channel::new(),
+                channel: Channel::new(WORKER_URL),
                 requested: None,
                 received: None,
                 canvas: typed_by_id(doc, "f-spectrum-chart")?,

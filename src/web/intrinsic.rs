@@ -12,7 +12,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent};
 
-use super::channel::{Channel, Handlers};
+use super::channel::{Channel, Handlers, WORKER_URL};
 use super::dom::{by_id, show_error, typed_by_id};
 use super::paint::{paint_chart, Heatmap};
 use super::{App, SectionId};
@@ -20,7 +20,7 @@ use crate::figures::intrinsic::{
     approximation_lines, residual_label, spectrum_description, Approximation, MatrixSpec,
     SpectrumSummary,
 };
-use crate::figures::work::{Answer, Request};
+use crate::figures::work::{Answer, Request, Workbenches};
 use crate::format::signed;
 use crate::render::charts::{energy_chart, spectrum_chart, Theme};
 use crate::state::{format_float, IntrinsicState};
@@ -47,8 +47,8 @@ enum Role {
 
 /// The section's elements, its workers and what it knows.
 pub struct IntrinsicView {
-    spectra: Channel,
-    approximations: Channel,
+    spectra: Channel<Workbenches>,
+    approximations: Channel<Workbenches>,
     status: HtmlElement,
     approx_status: HtmlElement,
     spectrum_chart: HtmlCanvasElement,
@@ -73,8 +73,8 @@ impl IntrinsicView {
     /// Finds the section's elements in `doc`; its workers start with [`IntrinsicView::wake`].
     pub fn new(doc: &Document) -> Result<Self, JsValue> {
         Ok(Self {
-            spectra: Channel::new(),
-            approximations: Channel::new(),
+            spectra: Channel::new(WORKER_URL),
+            approximations: Channel::new(WORKER_URL),
             status: typed_by_id(doc, "i-status")?,
             approx_status: typed_by_id(doc, "ia-status")?,
             spectrum_chart: typed_by_id(doc, "i-spectrum-chart")?,

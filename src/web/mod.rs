@@ -16,6 +16,7 @@ mod datatable;
 mod dom;
 mod factorisation;
 mod intrinsic;
+pub mod learn;
 mod maths;
 mod paint;
 mod permalink;

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent};
 
-use super::channel::{Channel, Handlers};
+use super::channel::{Channel, Handlers, WORKER_URL};
 use super::chapter::{ChapterPage, ChapterView};
 use super::dom::{by_id, describe, show_error, typed_by_id, when_near};
 use super::paint::{cell_size, paint_chart, Heatmap};
@@ -18,7 +18,7 @@ use crate::figures::qlora::{
     QuantFigure, QuantMatrix,
 };
 use crate::figures::tables::Table;
-use crate::figures::work::{Answer, Request};
+use crate::figures::work::{Answer, Request, Workbenches};
 use crate::figures::FigureId;
 use crate::math::quant::memory::QuantSettings;
 use crate::render::charts::{block_size_chart, codes_chart, histogram_chart, loftq_chart, Theme};
@@ -59,7 +59,7 @@ pub struct QloraView {
     loftq_caption: Element,
     memory_table: Element,
     memory_caption: Element,
-    channel: Channel,
+    channel: Channel<Workbenches>,
     /// The parameters of the latest request to the worker.
     requested: Option<QloraParams>,
     /// The worker's answer for them: the error's singular values and the block-size series.
@@ -97,7 +97,7 @@ impl ChapterView for QloraView {
             loftq_caption: by_id(doc, "q-loftq-caption")?,
             memory_table: by_id(doc, "q-memory-table")?,
             memory_caption: by_id(doc, "q-memory-caption")?,
-            channel: Channel::new(),
+            channel: Channel::new(WORKER_URL),
             requested: None,
             received: None,
             width: 0.0,

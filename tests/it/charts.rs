@@ -591,3 +591,389 @@ mod breakdown {
         assert!(result.is_err());
     }
 }
+
+mod training_charts {
+    use super::*;
+    use lora_explorer::figures::training::{LossChart, MatrixData, Panel, PanelData, Snapshot};
+    use lora_explorer::math::train::{
+        Config, Curves, Floor, Init, LearnForget, Method, Optimizer, Point, RankSweep, Spectrum,
+        Status, Trainer,
+    };
+    use lora_explorer::render::charts::{learn_forget_chart, loss_chart, training_spectra_chart};
+
+    /// An 8×8 layer with a rank-3 target, learnt at rank 2 from noisy labels.
+    fn small() -> Config {
+        let mut config = Config::default();
+        config.task.d = 8;
+        config.task.k = 8;
+        config.task.spectrum = Spectrum::ExactRank(3);
+        config.task.noise = 0.1;
+        config.task.examples = 64;
+        config.train.rank = 2;
+        config
+    }
+
+    /// A trainer of [`small`] after `steps` steps, recorded every 10.
+    fn trained(config: Config, steps: usize) -> Trainer {
+        let mut trainer = Trainer::new(config);
+        for _ in 0..steps / 10 {
+            trainer.advance(10);
+        }
+        trainer
+    }
+
+    /// Asserts the SVG has no coordinate or text made of a non-finite number.
+    fn finite_only(svg: &str) {
+        for bad in ["NaN", "inf", "∞"] {
+            assert!(!svg.contains(bad), "the SVG holds {bad:?}");
+        }
+    }
+
+    /// The labels every loss chart of both runs carries.
+    const LOSS_LEGEND: [&str; 5] = [
+        "Full fine-tuning",
+        "train loss",
+        "test loss",
+        "pretraining loss (forgetting)",
+        "Eckart–Young floor, rank 2",
+    ];
+
+    /// A loss chart of both runs whose points hold `losses` in turn, as train, test and pretraining
+    /// losses alike, against a floor of `floor`.
+    fn loss_chart_of(losses: &[f64], floor: f64) -> LossChart {
+        let points: Vec<Point> = losses
+            .iter()
+            .enumerate()
+            .map(|(step, &loss)| Point {
+                step: 10 * step,
+                train: loss,
+                test: loss,
+                pretrain: loss,
+            })
+            .collect();
+        LossChart {
+            step: 10 * losses.len(),
+            rank: 2,
+            target_rank: 3,
+            init: Init::Peft,
+            curves: Curves {
+                full: points.clone(),
+                lora: points,
+            },
+            floor: Floor {
+                rank: 2,
+                expected: floor,
+                noise: 0.0,
+                on_test: floor,
+            },
+            full: Some(Status::Running),
+            lora: Some(Status::Running),
+        }
+    }
+
+    #[test]
+    fn the_loss_chart_names_both_methods_each_loss_and_the_floor() {
+        let chart = LossChart::of(&trained(small(), 200));
+        let floor = format!(
+            "Eckart–Young floor, rank 2: {}",
+            lora_explorer::format::significant(chart.floor.on_test, 3)
+        );
+        let svg = check(
+            |area| loss_chart(area, &chart, &Theme::light()),
+            &[&LOSS_LEGEND[..], &["LoRA (rank 2)", "Steps", &floor]].concat(),
+        );
+        finite_only(&svg);
+        let mut pissa = chart.clone();
+        pissa.init = Init::Pissa;
+        // The SVG backend escapes apostrophes.
+        check(
+            |area| loss_chart(area, &pissa, &Theme::dark()),
+            &["PiSSA&apos;s floor, rank 2"],
+        );
+    }
+
+    #[test]
+    fn a_loss_chart_with_no_point_or_one_point_draws_its_axes() {
+        let empty = loss_chart_of(&[], 0.1);
+        let svg = check(
+            |area| loss_chart(area, &empty, &Theme::light()),
+            &[&LOSS_LEGEND[..], &["No losses yet.", "Steps"]].concat(),
+        );
+        finite_only(&svg);
+        // A fresh trainer has its step-0 point alone.
+        let fresh = LossChart::of(&Trainer::new(small()));
+        assert_eq!(fresh.curves.lora.len(), 1);
+        let svg = check(
+            |area| loss_chart(area, &fresh, &Theme::light()),
+            &LOSS_LEGEND,
+        );
+        assert!(!svg.contains("No losses yet."));
+        // No run at all, and LoRA alone: no method named that is not there.
+        let mut none = empty.clone();
+        (none.full, none.lora) = (None, None);
+        let svg = check(
+            |area| loss_chart(area, &none, &Theme::light()),
+            &["No losses yet."],
+        );
+        assert!(!svg.contains("floor") && !svg.contains("Full fine-tuning"));
+    }
+
+    #[test]
+    fn a_diverged_run_ends_in_a_labelled_cross() {
+        let mut config = small();
+        config.train.optimizer = Optimizer::Sgd;
+        config.train.learning_rate = 1e4;
+        let trainer = trained(config, 100);
+        let chart = LossChart::of(&trainer);
+        let Some(Status::Diverged { step }) = chart.lora else {
+            panic!("LoRA should diverge at this rate: {:?}", chart.lora);
+        };
+        let svg = check(
+            |area| loss_chart(area, &chart, &Theme::light()),
+            &[&LOSS_LEGEND[..], &[&format!("diverged at step {step}")]].concat(),
+        );
+        finite_only(&svg);
+        // The exploding losses leave through the top: the axis stops a thousand times above
+        // the first losses, which are below 10.
+        let start = chart.curves.full[0];
+        assert!(start.train.max(start.test).max(start.pretrain) < 10.0);
+        let huge = svg.lines().find(|line| {
+            line.strip_prefix("10")
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(|c| "¹²³⁴⁵⁶⁷⁸⁹".contains(c))
+        });
+        assert_eq!(huge, None, "a tick beyond 10⁴");
+    }
+
+    #[test]
+    fn losses_from_huge_to_tiny_zero_and_non_finite_keep_a_sensible_axis() {
+        // Every decade from 10² down to 10⁻¹², among zeros, negatives and non-finite values.
+        let mut wild: Vec<f64> = (-12..=2).rev().map(|e| 10f64.powi(e)).collect();
+        wild.extend([
+            f64::NAN,
+            0.0,
+            -1.0,
+            1e-300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            3e-3,
+        ]);
+        let chart = loss_chart_of(&wild, 1e-4);
+        let svg = check(
+            |area| loss_chart(area, &chart, &Theme::light()),
+            &[&LOSS_LEGEND[..], &["100", "10⁻¹⁰"]].concat(),
+        );
+        finite_only(&svg);
+        // Twelve decades under the largest loss at most, however small the others.
+        for deeper in ["10⁻¹¹", "10⁻¹²", "10⁻¹⁴", "10⁻³⁰⁰"] {
+            assert!(!svg.contains(deeper), "the axis reaches {deeper}");
+        }
+        // A floor of 0 is said, not drawn.
+        let clean = loss_chart_of(&[1.0, 0.1], 0.0);
+        check(
+            |area| loss_chart(area, &clean, &Theme::light()),
+            &["Eckart–Young floor, rank 2: 0, below the axis"],
+        );
+        // Nothing positive at all.
+        let zeros = loss_chart_of(&[0.0, f64::NAN, -2.0], f64::NAN);
+        let svg = check(|area| loss_chart(area, &zeros, &Theme::light()), &["Steps"]);
+        finite_only(&svg);
+        assert!(
+            !svg.contains("floor"),
+            "a floor that is not finite is left out"
+        );
+    }
+
+    #[test]
+    fn the_spectra_chart_marks_each_updates_rank_for_90_percent() {
+        let snapshot = Snapshot::take(&trained(small(), 100));
+        let marks: Vec<String> = [
+            (Panel::Target, "ΔW*"),
+            (Panel::Full, "full"),
+            (Panel::Lora, "LoRA"),
+        ]
+        .iter()
+        .map(|&(panel, short)| {
+            let rank = snapshot.panel(panel).map_or(0, |p| p.rank_90);
+            format!("{short}: 90% in {rank}")
+        })
+        .collect();
+        let marks: Vec<&str> = marks.iter().map(String::as_str).collect();
+        let svg = check(
+            |area| training_spectra_chart(area, &snapshot, &Theme::light()),
+            &[
+                &[
+                    "ΔW*",
+                    "Full fine-tuning&apos;s ΔW",
+                    "LoRA&apos;s update",
+                    "Index i",
+                ][..],
+                &marks,
+            ]
+            .concat(),
+        );
+        // LoRA's update has rank 2: its rounding-sized values sit on the zero row.
+        assert!(svg.lines().any(|line| line == "0"), "no zero row");
+        assert!(
+            !svg.contains("LoRA − best"),
+            "the gap is not a spectrum here"
+        );
+        finite_only(&svg);
+    }
+
+    #[test]
+    fn the_spectra_chart_survives_no_panels_zeros_and_wild_values() {
+        let empty = Snapshot {
+            step: 0,
+            rank: 2,
+            lora_max_rank: 2,
+            panels: Vec::new(),
+        };
+        check(
+            |area| training_spectra_chart(area, &empty, &Theme::light()),
+            &["No non-zero singular values to plot."],
+        );
+        // At step 0 LoRA's update is exactly zero and full fine-tuning's too.
+        let start = Snapshot::take(&Trainer::new(small()));
+        let svg = check(
+            |area| training_spectra_chart(area, &start, &Theme::light()),
+            &["ΔW*: 90% in"],
+        );
+        finite_only(&svg);
+        let panel = |panel: Panel, sigma: Vec<f64>, rank_90: usize| PanelData {
+            panel,
+            matrix: MatrixData {
+                rows: 0,
+                cols: 0,
+                entries: Vec::new(),
+            },
+            sigma,
+            rank_90,
+            norm: 1.0,
+        };
+        let wild = Snapshot {
+            step: 1,
+            rank: 2,
+            lora_max_rank: 2,
+            panels: vec![
+                panel(Panel::Target, vec![1e30, 1e10, 1e-30, 0.0], 1),
+                panel(Panel::Full, vec![f64::NAN, f64::INFINITY, 1e-300, -1.0], 9),
+                panel(Panel::Lora, vec![1e-20, 1e-25, 0.0, 0.0], 0),
+            ],
+        };
+        let svg = check(
+            |area| training_spectra_chart(area, &wild, &Theme::light()),
+            &["ΔW*: 90% in 1"],
+        );
+        finite_only(&svg);
+        // Sixteen decades under the largest value at most.
+        assert!(!svg.contains("10⁻²"), "the axis reaches far below 10¹⁴");
+        assert!(!svg.contains("90% in 9") && !svg.contains("90% in 0"));
+    }
+
+    /// A learn–forget point.
+    fn point(method: Method, rank: usize, test: f64, pretrain: f64) -> LearnForget {
+        LearnForget {
+            method,
+            rank,
+            step: 100,
+            test,
+            pretrain,
+            status: Status::Running,
+        }
+    }
+
+    #[test]
+    fn the_learn_forget_plane_labels_each_rank_and_full_fine_tuning() {
+        let mut sweep = RankSweep::new(small(), 100);
+        sweep.advance(usize::MAX);
+        let points: Vec<LearnForget> = sweep.points().iter().map(|p| p.result).collect();
+        let svg = check(
+            |area| learn_forget_chart(area, &points, &Theme::light()),
+            &[
+                "LoRA, by rank",
+                "Full fine-tuning",
+                "r = 1",
+                "r = 2",
+                "r = 4",
+                "r = 8",
+                "full",
+                "New-task test loss",
+                "Pretraining loss",
+            ],
+        );
+        finite_only(&svg);
+    }
+
+    #[test]
+    fn the_learn_forget_plane_goes_logarithmic_only_across_decades() {
+        let close = [
+            point(Method::Lora, 1, 0.30, 0.010),
+            point(Method::Lora, 4, 0.25, 0.012),
+            point(Method::Full, 8, 0.22, 0.015),
+        ];
+        let svg = check(
+            |area| learn_forget_chart(area, &close, &Theme::light()),
+            &["r = 1", "r = 4", "full"],
+        );
+        assert!(!svg.contains("log scale"), "no axis spans a decade");
+        let wide = [
+            point(Method::Lora, 1, 1e2, 1e-12),
+            point(Method::Lora, 64, 1e-12, 0.0),
+            point(Method::Full, 8, 1e-3, 1e2),
+        ];
+        let svg = check(
+            |area| learn_forget_chart(area, &wide, &Theme::light()),
+            &["r = 64", "(log scale)"],
+        );
+        assert_eq!(svg.matches("(log scale)").count(), 2, "both axes");
+        finite_only(&svg);
+    }
+
+    #[test]
+    fn the_learn_forget_plane_survives_nothing_and_diverged_runs() {
+        check(
+            |area| learn_forget_chart(area, &[], &Theme::light()),
+            &["No finished run to place yet."],
+        );
+        let mut diverged = point(Method::Lora, 2, 0.5, 0.2);
+        diverged.status = Status::Diverged { step: 7 };
+        let lost = point(Method::Lora, 4, f64::NAN, f64::INFINITY);
+        let svg = check(
+            |area| learn_forget_chart(area, &[diverged, lost], &Theme::light()),
+            &["r = 2, diverged"],
+        );
+        assert!(
+            !svg.contains("r = 4"),
+            "a point with no finite loss is left out"
+        );
+        finite_only(&svg);
+        check(
+            |area| learn_forget_chart(area, &[lost], &Theme::light()),
+            &["No finished run to place yet."],
+        );
+        let zero = [point(Method::Full, 8, 0.0, 0.0)];
+        let svg = check(
+            |area| learn_forget_chart(area, &zero, &Theme::light()),
+            &["full"],
+        );
+        finite_only(&svg);
+    }
+
+    #[test]
+    fn a_phone_gets_every_chart_and_a_tiny_area_an_error() {
+        let trainer = trained(small(), 50);
+        let chart = LossChart::of(&trainer);
+        let snapshot = Snapshot::take(&trainer);
+        let points = [point(Method::Lora, 1, 0.3, 0.01)];
+        let charts: [Draw; 3] = [
+            &|area| loss_chart(area, &chart, &Theme::light()),
+            &|area| training_spectra_chart(area, &snapshot, &Theme::light()),
+            &|area| learn_forget_chart(area, &points, &Theme::light()),
+        ];
+        for draw in charts {
+            assert_eq!(render((360, 260), draw).0, Ok(()));
+            assert!(render((100, 60), draw).0.is_err());
+        }
+    }
+}

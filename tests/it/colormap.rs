@@ -1,7 +1,9 @@
 //! The shared diverging colour map and the pixel buffers painted with it.
 
 use lora_explorer::render::colormap::Diverging;
-use lora_explorer::render::heatmap::{colour_bar_rgba, heatmap_rgba};
+use lora_explorer::render::heatmap::{
+    colour_bar_rgba, heatmap_rgba, share_bar_rgba, share_heatmap_rgba,
+};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
@@ -69,4 +71,22 @@ fn colour_bar_runs_from_negative_to_positive_through_neutral() {
     assert_eq!(middle, &[neutral.r, neutral.g, neutral.b]);
     assert!(bar[0] > bar[2], "left end is red");
     assert!(bar[100 * 4 + 2] > bar[100 * 4], "right end is blue");
+}
+
+#[test]
+fn shares_run_from_neutral_at_zero_to_the_deepest_blue_at_one() {
+    let map = Diverging::new(1.0);
+    let rgb = |c: lora_explorer::render::colormap::Rgb| [c.r, c.g, c.b, 255];
+    let grid = DMatrix::from_row_slice(1, 3, &[0.0, 0.5, 1.0]);
+    let pixels = share_heatmap_rgba(&grid);
+    assert_eq!(pixels[..4], rgb(map.colour(0.0)));
+    assert_eq!(pixels[4..8], rgb(map.colour(0.5)));
+    assert_eq!(pixels[8..], rgb(map.colour(1.0)));
+    // The bar samples pixel centres: 0.05, 0.15, …, 0.95 for ten pixels.
+    let bar = share_bar_rgba(10);
+    assert_eq!(bar.len(), 40);
+    for (x, pixel) in bar.chunks_exact(4).enumerate() {
+        assert_eq!(pixel, rgb(map.colour(0.05 + 0.1 * x as f64)), "pixel {x}");
+    }
+    assert!(bar[38] > bar[36], "the right end is blue");
 }

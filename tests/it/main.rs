@@ -25,5 +25,6 @@ mod registry;
 mod state;
 mod svd;
 mod tables;
+mod trainer;
 mod training;
 mod work;

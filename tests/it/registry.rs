@@ -4,7 +4,7 @@
 use lora_explorer::chapters::Chapter;
 use lora_explorer::figures::FigureId;
 use lora_explorer::permalink::EMBED_KEY;
-use lora_explorer::state::{format_float, CalculatorPage, Kind, PageState, QloraPage};
+use lora_explorer::state::{format_float, CalculatorPage, Kind, LearnPage, PageState, QloraPage};
 use lora_explorer::state::{ChapterState, Control};
 
 /// A chapter's page: its source's path and markup.
@@ -18,6 +18,12 @@ struct Page {
 const PAGE: Page = Page {
     source: "www/index.html",
     html: include_str!("../../www/index.html"),
+};
+
+/// The "Watch LoRA learn" chapter's page.
+const LEARN_PAGE: Page = Page {
+    source: "www/learn/index.html",
+    html: include_str!("../../www/learn/index.html"),
 };
 
 /// The QLoRA chapter's page.
@@ -41,6 +47,11 @@ fn chapters() -> Vec<(Chapter, Page, Vec<Vec<String>>)> {
             all_differences(PAGE, &PageState::default()),
         ),
         (
+            Chapter::Learn,
+            LEARN_PAGE,
+            all_differences(LEARN_PAGE, &LearnPage::default()),
+        ),
+        (
             Chapter::Qlora,
             QLORA_PAGE,
             all_differences(QLORA_PAGE, &QloraPage::default()),
@@ -57,6 +68,7 @@ fn chapters() -> Vec<(Chapter, Page, Vec<Vec<String>>)> {
 fn controls_of(chapter: Chapter) -> Vec<&'static Control> {
     match chapter {
         Chapter::Understanding => PageState::default().controls(),
+        Chapter::Learn => LearnPage::default().controls(),
         Chapter::Qlora => QloraPage::default().controls(),
         Chapter::Calculator => CalculatorPage::default().controls(),
     }

@@ -280,7 +280,7 @@ fn factorisation_merged(d: u32, k: u32, r: u32, alpha: f64) -> DMatrix<f64> {
 }
 
 /// Writes `m` for the oracle: "rows cols", then one line of 17-digit floats per row.
-fn write_matrix(m: &DMatrix<f64>, name: &str) -> PathBuf {
+pub(crate) fn write_matrix(m: &DMatrix<f64>, name: &str) -> PathBuf {
     let mut text = format!("{} {}\n", m.nrows(), m.ncols());
     for row in m.row_iter() {
         let line: Vec<String> = row.iter().map(|v| format!("{v:.17e}")).collect();

@@ -1,14 +1,17 @@
 //! Tests for chapter 2, "Watch LoRA learn": both methods' gradients against central differences
 //! of an independently written loss, recovery of ΔW*, LoRA's Eckart–Young floor, determinism,
-//! PiSSA's start, divergence, the rank sweep, and what the figures show and say.
+//! PiSSA's start, divergence, the rank sweep, what the figures show and say, and the subspace
+//! similarity of two `A` matrices, by its invariants and against numpy (the oracle: an ignored
+//! test that scripts/test runs, with `LORA_ORACLE_PYTHON` naming a Python with numpy).
 //!
 //! Layers are 8×8 (the smallest allowed) or odd shapes, so that the file runs quickly in debug.
 
 use lora_explorer::figures::training::{
-    learn_forget_caption, numerical_rank, LossChart, MatrixData, Panel, Snapshot, SweepFigure,
-    ENERGY_SHARE,
+    learn_forget_caption, numerical_rank, LossChart, MatrixData, Panel, Snapshot, SubspaceFigure,
+    SweepFigure, ENERGY_SHARE,
 };
 use lora_explorer::math::rng::Stream;
+use lora_explorer::math::subspace::subspace_similarity;
 use lora_explorer::math::svd::{best_rank_approximation, rank_for_energy, singular_values};
 use lora_explorer::math::train::{
     scaled_product, Batch, Config, Curves, Floor, FullRun, Init, LearnForget, LoraRun, Method,
@@ -574,4 +577,200 @@ fn learn_forget_caption_names_who_learnt_most_and_forgot_least() {
         "{caption}"
     );
     assert_eq!(learn_forget_caption(&[]), "No finished run to place yet.");
+}
+
+/// φ of `a1` and `a2`, which must have one.
+fn phi(a1: &DMatrix<f64>, a2: &DMatrix<f64>) -> DMatrix<f64> {
+    subspace_similarity(a1, a2).unwrap_or_else(|| panic!("no similarity of these shapes"))
+}
+
+#[test]
+fn subspace_similarity_lies_in_zero_to_one_and_is_one_against_itself() {
+    let (a1, a2) = (random(4, 12, 1, 1.0), random(9, 12, 2, 0.3));
+    let grid = phi(&a1, &a2);
+    assert_eq!(grid.shape(), (4, 9));
+    assert!(grid.iter().all(|&v| (0.0..=1.0).contains(&v)), "{grid}");
+    // A span inside the other: the whole of a 4-dimensional span in 12 dimensions against itself.
+    let same = phi(&a1, &a1);
+    for i in 0..4 {
+        assert!(
+            (same[(i, i)] - 1.0).abs() < 1e-12,
+            "φ(A, A, {0}, {0})",
+            i + 1
+        );
+    }
+    // More rows than columns: only k right singular vectors.
+    assert_eq!(
+        phi(&random(5, 3, 3, 1.0), &random(2, 3, 4, 1.0)).shape(),
+        (3, 2)
+    );
+    // All k directions on one side hold every span of the other: the last row is all 1.
+    let whole = phi(&random(12, 12, 5, 1.0), &a2);
+    assert!(
+        whole.row(11).iter().all(|&v| (v - 1.0).abs() < 1e-12),
+        "{whole}"
+    );
+    // Shapes that do not match, empty and non-finite matrices have none.
+    assert_eq!(subspace_similarity(&a1, &random(3, 11, 6, 1.0)), None);
+    assert_eq!(subspace_similarity(&DMatrix::zeros(0, 12), &a1), None);
+    let mut broken = a1.clone();
+    broken[(0, 0)] = f64::NAN;
+    assert_eq!(subspace_similarity(&broken, &a2), None);
+}
+
+#[test]
+fn subspace_similarity_ignores_rotations_of_the_rows_and_scaling() {
+    let (a1, a2) = (random(5, 16, 7, 1.0), random(7, 16, 8, 1.0));
+    let grid = phi(&a1, &a2);
+    let q1 = random(5, 5, 9, 1.0).qr().q();
+    let q2 = random(7, 7, 10, 1.0).qr().q();
+    for (rotated, what) in [
+        (phi(&(&q1 * &a1), &(&q2 * &a2)), "A → Q·A"),
+        (phi(&(&a1 * 1e6), &(&a2 * 1e-6)), "A → c·A"),
+    ] {
+        // Only the top-i spans matter, not their bases; distinct singular values keep them fixed.
+        let worst = (rotated - &grid).amax();
+        assert!(worst < 1e-9, "{what}: φ moved by {worst:e}");
+    }
+}
+
+#[test]
+fn independent_random_subspaces_are_about_as_similar_as_chance() {
+    // For random spans of dimensions i and j in k dimensions, E‖U_iᵀ·U_j‖² = i·j/k, so
+    // φ ≈ max(i, j)/k: for 8 and 8 in 400, 0.02 with a relative spread of about 0.18.
+    let k = 400;
+    let grid = phi(&random(8, k, 11, 1.0), &random(8, k, 12, 1.0));
+    let chance = 8.0 / k as f64;
+    let ratio = grid[(7, 7)] / chance;
+    assert!((0.5..1.5).contains(&ratio), "φ(8, 8) is {ratio:.2}× chance");
+    assert!(grid.iter().all(|&v| v < 0.2), "{grid}");
+    // Against the figure's own statement of chance.
+    let figure = SubspaceFigure {
+        first_rank: 8,
+        second_rank: 8,
+        k,
+        steps: 0,
+        grid: MatrixData::of(&grid),
+    };
+    assert_eq!(figure.chance(8, 8), chance);
+    assert_eq!(figure.at(8, 8), Some(grid[(7, 7)]));
+    assert_eq!((figure.at(0, 1), figure.at(9, 1)), (None, None));
+}
+
+#[test]
+fn the_subspace_figure_compares_two_ranks_trained_on_one_task() {
+    let mut config = small(Spectrum::ExactRank(2), 1, 0.0, 64);
+    config.task.k = 12;
+    config.train.learning_rate = 0.05;
+    let figure = SubspaceFigure::train(config, (2, 6), 300);
+    assert_eq!(
+        (figure.first_rank, figure.second_rank, figure.k),
+        (2, 6, 12)
+    );
+    assert_eq!((figure.grid.rows, figure.grid.cols), (2, 6));
+    // What the figure holds is φ of the runs' own A matrices, trained here by hand.
+    let task = lora_explorer::math::train::Task::new(config.clamped().task);
+    let a_of = |rank: usize| {
+        let mut c = config;
+        c.train.rank = rank;
+        let mut trainer = Trainer::on_task(c, task.clone(), Runs::LoraOnly);
+        trainer.steps(300);
+        trainer.lora().map(|run| run.a()).expect("LoRA")
+    };
+    let expected = phi(&a_of(2), &a_of(6));
+    assert_eq!(figure.grid.to_matrix(), Some(expected));
+    let caption = figure.caption();
+    assert!(
+        caption.starts_with("After 300 steps, the top directions of the A matrices learnt at rank 2 and at rank 6 have φ(1, 1) = "),
+        "{caption}"
+    );
+    assert!(
+        caption.contains("Over the top 2 directions of each, φ(2, 2) = "),
+        "{caption}"
+    );
+    let back: SubspaceFigure =
+        postcard::from_bytes(&postcard::to_allocvec(&figure).expect("bytes")).expect("a figure");
+    assert_eq!(back, figure);
+    let empty = SubspaceFigure {
+        grid: MatrixData::of(&DMatrix::zeros(0, 0)),
+        ..figure
+    };
+    assert_eq!(
+        empty.caption(),
+        "No subspaces to compare: a run has no finite A."
+    );
+}
+
+/// numpy's φ grid of `a1` and `a2`, one row a line.
+fn numpy_similarity(
+    python: &str,
+    a1: &DMatrix<f64>,
+    a2: &DMatrix<f64>,
+    name: &str,
+) -> DMatrix<f64> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/oracle/subspace_similarity.py"
+    );
+    let paths = [
+        crate::svd::write_matrix(a1, &format!("{name}-a1")),
+        crate::svd::write_matrix(a2, &format!("{name}-a2")),
+    ];
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .args(&paths)
+        .output();
+    for path in &paths {
+        std::fs::remove_file(path).ok();
+    }
+    let output = output.unwrap_or_else(|e| panic!("could not run {python}: {e}"));
+    assert!(
+        output.status.success(),
+        "the oracle failed on {name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let rows: Vec<Vec<f64>> = stdout
+        .lines()
+        .map(|line| {
+            line.split_whitespace()
+                .map(|v| v.parse().unwrap_or_else(|e| panic!("{v:?} on {name}: {e}")))
+                .collect()
+        })
+        .collect();
+    let cols = rows.first().map_or(0, Vec::len);
+    DMatrix::from_fn(rows.len(), cols, |i, j| rows[i][j])
+}
+
+#[test]
+#[ignore = "needs numpy: scripts/test runs it with LORA_ORACLE_PYTHON naming the test environment's Python"]
+fn subspace_similarity_agrees_with_numpy() {
+    let python = std::env::var("LORA_ORACLE_PYTHON")
+        .expect("LORA_ORACLE_PYTHON must name a Python with numpy, as scripts/test sets it");
+    let mut config = small(Spectrum::ExactRank(3), 1, 0.05, 256);
+    (config.task.d, config.task.k) = (24, 32);
+    config.train.learning_rate = 0.02;
+    let trained = |rank: usize| {
+        let mut c = config;
+        c.train.rank = rank;
+        let mut trainer = Trainer::with_runs(c, Runs::LoraOnly);
+        trainer.steps(200);
+        trainer.lora().map(|run| run.a()).expect("LoRA")
+    };
+    let cases = [
+        (
+            "random-4-9-in-12",
+            random(4, 12, 1, 1.0),
+            random(9, 12, 2, 1.0),
+        ),
+        ("tall-5-3", random(5, 3, 3, 1.0), random(2, 3, 4, 1.0)),
+        ("trained-2-16", trained(2), trained(16)),
+    ];
+    for (name, a1, a2) in &cases {
+        let ours = phi(a1, a2);
+        let numpy = numpy_similarity(&python, a1, a2, name);
+        assert_eq!(ours.shape(), numpy.shape(), "{name}");
+        let worst = (&ours - &numpy).amax();
+        assert!(worst < 1e-10, "{name}: φ differs from numpy's by {worst:e}");
+    }
 }

@@ -3,7 +3,7 @@
 
 use lora_explorer::figures::factorisation::{matrices, Spectra, SpectraInput};
 use lora_explorer::figures::intrinsic::{MatrixSpec, Workbench};
-use lora_explorer::figures::work::{Answer, Message, Request, Workbenches};
+use lora_explorer::figures::work::{Answer, Bench, Message, Progress, Reply, Request, Workbenches};
 use lora_explorer::state::{FactorisationState, IntrinsicState};
 use nalgebra::DMatrix;
 
@@ -222,7 +222,7 @@ fn a_spectrum_computed_in_slices_is_the_spectrum_computed_at_once() {
     let answer = loop {
         slices += 1;
         let deadline = clock() + 3.0;
-        if let Some(answer) = worker.advance(&request, &clock, deadline) {
+        if let Progress::Done(answer) = worker.advance(&request, &clock, deadline) {
             break answer;
         }
     };
@@ -266,7 +266,10 @@ fn a_newer_request_drops_the_stale_work_and_keeps_a_noise_draw_it_can_use() {
         let request = Request::Spectrum { job: 1, spec };
         for _ in 0..3 {
             let deadline = clock() + 1.0;
-            assert_eq!(worker.advance(&request, &clock, deadline), None);
+            assert_eq!(
+                worker.advance(&request, &clock, deadline),
+                Progress::Working { wait: 0.0 }
+            );
         }
     }
     for spec in [other_rank, first, other_seed, first] {
@@ -283,5 +286,8 @@ fn a_newer_request_drops_the_stale_work_and_keeps_a_noise_draw_it_can_use() {
         job: 3,
         spec: first,
     };
-    assert!(worker.advance(&request, &clock, 0.0).is_some());
+    assert!(matches!(
+        worker.advance(&request, &clock, 0.0),
+        Progress::Done(_)
+    ));
 }

@@ -20,10 +20,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 mod breakdown;
 mod qlora;
 mod spectra;
+mod training;
 
 pub use breakdown::{breakdown_chart, BreakdownBar, Part};
 pub use qlora::{block_size_chart, codes_chart, histogram_chart, loftq_chart};
 pub use spectra::{factorisation_spectra_chart, IndexAxis};
+pub use training::{learn_forget_chart, loss_chart, training_spectra_chart};
 
 use crate::format;
 use crate::math::memory::{
@@ -195,29 +197,49 @@ fn failed(err: impl std::fmt::Display) -> String {
     format!("The chart could not be drawn: {err}")
 }
 
-/// Draws `points` as a line in the theme's primary colour, with a marker on each point when there
-/// are few enough to tell apart.
+/// Draws `points` as a line in `colour`, with a marker on each point when there are few enough to
+/// tell apart.
 fn draw_curve<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'_, DB, CT>,
     points: &[(f64, f64)],
-    theme: &Theme,
+    colour: RGBColor,
 ) -> Result<(), String> {
     chart
         .draw_series(LineSeries::new(
             points.iter().copied(),
-            theme.primary.stroke_width(2),
+            colour.stroke_width(2),
         ))
         .map_err(failed)?;
     if points.len() <= MAX_MARKED_POINTS {
         chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|&p| Circle::new(p, 3, theme.primary.filled())),
-            )
+            .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
             .map_err(failed)?;
     }
     Ok(())
+}
+
+/// Ticks from `lo` to `hi` every `step`.
+fn steps(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    let count = ((hi - lo) / step).round() as usize;
+    (0..=count).map(|i| lo + i as f64 * step).collect()
+}
+
+/// The smallest round step (1, 2 or 5 times a power of ten) that cuts `span` into at most `most`
+/// intervals, and the decimals that write its multiples. A span that is zero or not finite gets 1.
+fn round_step(span: f64, most: usize) -> (f64, usize) {
+    if !(span.is_finite() && span > 0.0) {
+        return (1.0, 0);
+    }
+    let rough = span / most.max(1) as f64;
+    let exp = rough.log10().floor() as i32;
+    let power = 10f64.powi(exp);
+    let mantissa = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .find(|m| m * power >= rough * (1.0 - 1e-12))
+        .unwrap_or(10.0);
+    let step = mantissa * power;
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    (step, decimals)
 }
 
 /// Checks the area is large enough and paints the background.
@@ -314,6 +336,8 @@ enum Swatch {
     MarkedLine(RGBColor),
     /// A dashed line.
     Dashed(RGBColor),
+    /// A plain line of a width in pixels.
+    Line(RGBColor, u32),
 }
 
 /// Splits off a legend strip above `area` and draws `entries` in it, wrapping onto more rows when
@@ -363,6 +387,14 @@ fn with_legend<DB: DrawingBackend>(
                     .map_err(failed)?;
                 strip
                     .draw(&Circle::new((x + 12, y), 3, colour.filled()))
+                    .map_err(failed)?;
+            }
+            Swatch::Line(colour, width) => {
+                strip
+                    .draw(&PathElement::new(
+                        vec![(x, y), (x + 24, y)],
+                        colour.stroke_width(width),
+                    ))
                     .map_err(failed)?;
             }
             Swatch::Dashed(colour) => {
@@ -1053,7 +1085,7 @@ pub fn spectrum_chart<DB: DrawingBackend>(
         },
     )?;
 
-    draw_curve(&mut chart, &points, theme)?;
+    draw_curve(&mut chart, &points, theme.primary)?;
 
     if true_rank >= 1 && true_rank <= sigma.len() {
         // The geometric mean of r and r + 1 sits halfway between them on the log axis.
@@ -1063,20 +1095,36 @@ pub fn spectrum_chart<DB: DrawingBackend>(
         // On the left the large values fill the top, so a label there goes halfway down.
         let (_, y_pixels) = chart.plotting_area().get_pixel_range();
         let halfway = (y_pixels.end - y_pixels.start) / 2;
-        let text = format!("true rank = {true_rank}");
-        rank_marker(&mut chart, x, (y_lo, y_hi), text, halfway, layout, theme)?;
+        let label = MarkerLabel {
+            text: format!("true rank = {true_rank}"),
+            colour: theme.highlight,
+            right_drop: 8,
+            left_drop: halfway,
+        };
+        rank_marker(&mut chart, x, (y_lo, y_hi), label, layout, theme)?;
     }
     Ok(())
 }
 
-/// Draws a dashed vertical line at `x` across `y_range` in the highlight colour, with `text` in bold
-/// at its top: right of the line when it fits, otherwise left of it and `left_drop` pixels lower.
+/// The label of a dashed vertical marker, and the marker's colour.
+struct MarkerLabel {
+    /// Written in bold at the line's top.
+    text: String,
+    /// The line's colour.
+    colour: RGBColor,
+    /// Pixels under the plot's top when the text sits right of the line.
+    right_drop: i32,
+    /// Pixels under the plot's top when there is no room on the right and it sits left of it.
+    left_drop: i32,
+}
+
+/// Draws a dashed vertical line at `x` across `y_range` with its label at its top: right of the
+/// line when it fits, otherwise left of it.
 fn rank_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'_, DB, CT>,
     x: f64,
     (y_lo, y_hi): (f64, f64),
-    text: String,
-    left_drop: i32,
+    label: MarkerLabel,
     layout: Layout,
     theme: &Theme,
 ) -> Result<(), String> {
@@ -1085,20 +1133,24 @@ fn rank_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
             [(x, y_lo), (x, y_hi)],
             8,
             6,
-            theme.highlight.stroke_width(2),
+            label.colour.stroke_width(2),
         ))
         .map_err(failed)?;
     let (x_pixels, _) = chart.plotting_area().get_pixel_range();
     let at = chart.plotting_area().map_coordinate(&(x, y_hi));
-    let (dx, h_pos) = beside_marker(at.0, &x_pixels, guess_width(&text, layout.note));
-    let dy = if dx > 0 { 8 } else { left_drop };
-    let label = EmptyElement::at((x, y_hi))
+    let (dx, h_pos) = beside_marker(at.0, &x_pixels, guess_width(&label.text, layout.note));
+    let dy = if dx > 0 {
+        label.right_drop
+    } else {
+        label.left_drop
+    };
+    let text = EmptyElement::at((x, y_hi))
         + Text::new(
-            text,
+            label.text,
             (dx, dy),
             bold_style(theme, layout.note, Pos::new(h_pos, VPos::Top)),
         );
-    chart.draw_series(std::iter::once(label)).map_err(failed)?;
+    chart.draw_series(std::iter::once(text)).map_err(failed)?;
     Ok(())
 }
 
@@ -1174,7 +1226,7 @@ pub fn energy_chart<DB: DrawingBackend>(
             );
         chart.draw_series(std::iter::once(label)).map_err(failed)?;
     }
-    draw_curve(&mut chart, &points, theme)?;
+    draw_curve(&mut chart, &points, theme.primary)?;
 
     if rank_at_threshold >= 1 && rank_at_threshold <= cumulative.len() {
         let x = rank_at_threshold as f64;

@@ -15,12 +15,6 @@ fn code_colour(code: Code, theme: &Theme) -> RGBColor {
     }
 }
 
-/// Ticks from `lo` to `hi` every `step`.
-fn steps(lo: f64, hi: f64, step: f64) -> Vec<f64> {
-    let count = ((hi - lo) / step).round() as usize;
-    (0..=count).map(|i| lo + i as f64 * step).collect()
-}
-
 /// A number as a short tick label: "0.1", "−0.5", "2".
 fn plain_tick(value: f64) -> String {
     let text = format!("{value:.2}");

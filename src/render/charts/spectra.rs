@@ -32,7 +32,7 @@ impl IndexAxis {
 
 /// Ticks for 1-based indices 1 … len on a linear axis: 1, then multiples of a power-of-two step
 /// that keeps them at 9 or fewer.
-fn integer_ticks(len: usize) -> Vec<f64> {
+pub(super) fn integer_ticks(len: usize) -> Vec<f64> {
     let step = [1, 2, 4, 8, 16, 32, 64, 128, 256]
         .into_iter()
         .find(|step| len / step < 9)
@@ -41,6 +41,51 @@ fn integer_ticks(len: usize) -> Vec<f64> {
         .chain((step..=len).step_by(step).filter(|&i| i > 1))
         .map(|i| i as f64)
         .collect()
+}
+
+/// A log y axis for singular values with a bottom row for zeros, one decade under the lowest tick,
+/// whose tick reads "0".
+pub(super) struct ZeroRowAxis {
+    /// The zero row's level.
+    pub(super) row: f64,
+    /// The axis's range.
+    pub(super) range: (f64, f64),
+    /// Tick positions: the zero row, then decades.
+    pub(super) ticks: Vec<f64>,
+}
+
+impl ZeroRowAxis {
+    /// The axis for positive values from `smallest` to `largest`.
+    pub(super) fn new(smallest: f64, largest: f64) -> Self {
+        let (lo_exp, hi_exp) = decade_bounds(smallest, largest, 1.0, 1.5);
+        // A little room below the zero row for its markers.
+        let row = 10f64.powi(lo_exp - 1);
+        let mut ticks = decade_ticks(lo_exp, hi_exp);
+        ticks.insert(0, row);
+        Self {
+            row,
+            range: (row / 10f64.powf(0.3), 10f64.powi(hi_exp)),
+            ticks,
+        }
+    }
+
+    /// Where `value` is drawn: itself when positive and finite, otherwise on the zero row.
+    pub(super) fn at(&self, value: f64) -> f64 {
+        if value.is_finite() && value > 0.0 {
+            value
+        } else {
+            self.row
+        }
+    }
+
+    /// A tick's label: "0" on the zero row, the decade elsewhere.
+    pub(super) fn label(&self, y: f64) -> String {
+        if (y / self.row - 1.0).abs() < 1e-9 {
+            "0".to_string()
+        } else {
+            decade_tick(y)
+        }
+    }
 }
 
 /// The chart. `w0`, `update` and `merged` are descending singular values, min(d, k) of each; zeros
@@ -71,24 +116,14 @@ pub fn factorisation_spectra_chart<DB: DrawingBackend>(
             len: 0,
         });
     };
-    let (lo_exp, hi_exp) = decade_bounds(smallest, largest, 1.0, 1.5);
-    // The zero row: one decade under the lowest tick, with a little room below for its markers.
-    let zero_row = 10f64.powi(lo_exp - 1);
-    let (y_lo, y_hi) = (zero_row / 10f64.powf(0.3), 10f64.powi(hi_exp));
-    let mut y_ticks = decade_ticks(lo_exp, hi_exp);
-    y_ticks.insert(0, zero_row);
-    let at_row = |v: f64| {
-        if v.is_finite() && v > 0.0 {
-            v
-        } else {
-            zero_row
-        }
-    };
+    let axis = ZeroRowAxis::new(smallest, largest);
+    let (y_lo, y_hi) = axis.range;
+    let zero_row = axis.row;
     let points = |values: &[f64]| -> Vec<(f64, f64)> {
         values[..len]
             .iter()
             .enumerate()
-            .map(|(idx, &v)| ((idx + 1) as f64, at_row(v)))
+            .map(|(idx, &v)| ((idx + 1) as f64, axis.at(v)))
             .collect()
     };
 
@@ -110,19 +145,13 @@ pub fn factorisation_spectra_chart<DB: DrawingBackend>(
         theme,
     )?;
     let x_label = |x: &f64| format!("{}", x.round() as u64);
-    let y_label = |y: &f64| {
-        if (y / zero_row - 1.0).abs() < 1e-9 {
-            "0".to_string()
-        } else {
-            decade_tick(*y)
-        }
-    };
+    let y_label = |y: &f64| axis.label(*y);
     let mut chart = framed_chart(
         &body,
         layout,
         theme,
         LinearAxis::new(0.5, len as f64 + 0.5, integer_ticks(len)),
-        (y_lo..y_hi).log_scale().with_key_points(y_ticks),
+        (y_lo..y_hi).log_scale().with_key_points(axis.ticks.clone()),
         Axes {
             x_desc: "Index i of the singular value",
             y_desc: "Singular value σᵢ (log scale)",
@@ -142,20 +171,8 @@ pub fn factorisation_spectra_chart<DB: DrawingBackend>(
             .map_err(failed)?;
     }
 
-    let marked = len <= MAX_MARKED_POINTS;
     for (values, colour) in [(w0, theme.secondary), (merged, theme.tertiary)] {
-        let series = points(values);
-        chart
-            .draw_series(LineSeries::new(
-                series.iter().copied(),
-                colour.stroke_width(2),
-            ))
-            .map_err(failed)?;
-        if marked {
-            chart
-                .draw_series(series.iter().map(|&p| Circle::new(p, 3, colour.filled())))
-                .map_err(failed)?;
-        }
+        draw_curve(&mut chart, &points(values), colour)?;
     }
     // The update's line runs through its non-zero values only; its zeros are rings on the zero row.
     let update_points = points(update);
@@ -169,7 +186,8 @@ pub fn factorisation_spectra_chart<DB: DrawingBackend>(
             theme.primary.stroke_width(2),
         ))
         .map_err(failed)?;
-    if marked {
+    // Markers as on the other lines, which have all `len` points.
+    if len <= MAX_MARKED_POINTS {
         chart
             .draw_series(
                 non_zero
@@ -188,13 +206,17 @@ pub fn factorisation_spectra_chart<DB: DrawingBackend>(
 
     let rank = non_zero.len();
     if rank >= 1 && rank < len {
-        let text = format!("{rank} non-zero");
+        let label = MarkerLabel {
+            text: format!("{rank} non-zero"),
+            colour: theme.highlight,
+            right_drop: 8,
+            left_drop: 8,
+        };
         rank_marker(
             &mut chart,
             rank as f64 + 0.5,
             (y_lo, y_hi),
-            text,
-            8,
+            label,
             layout,
             theme,
         )?;
