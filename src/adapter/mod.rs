@@ -329,253 +329,314 @@ fn stored(entry: &TensorEntry, data_start: usize) -> Result<Stored, AdapterError
 
 /// Inspects a whole file, with its config's text if the reader gave one.
 pub fn inspect(file: &[u8], config: Option<&str>) -> Result<Inspection, AdapterError> {
-    let head = header(file)?;
-    head.check_len(file.len())?;
-    // The safetensors library's own reading, which must agree with ours.
-    let library = SafeTensors::deserialize(file).map_err(|e| AdapterError::Rejected {
-        detail: e.to_string(),
-    })?;
-    if library.len() != head.tensors.len() {
-        return Err(AdapterError::Rejected {
-            detail: "it counts the tensors differently".to_string(),
-        });
-    }
-    let mut warnings = Vec::new();
-    let given = config.is_some();
-    let config = match config.map(AdapterConfig::parse) {
-        None => None,
-        Some(Err(w)) => {
-            warnings.push(w);
-            None
-        }
-        Some(Ok((c, w))) => {
-            warnings.extend(w);
-            Some(c)
-        }
-    };
+    let mut inspector = Inspector::new(file, config)?;
+    while inspector.step(file) {}
+    Ok(inspector.finish())
+}
 
-    // Each tensor's module and role, sorted so that a module's tensors are neighbours.
-    let mut roles: Vec<(&str, Role, usize)> = Vec::with_capacity(head.tensors.len());
-    let factors = |role: Role| {
-        head.tensors
-            .iter()
-            .filter(|t| classify(&t.name).is_some_and(|(_, r, _)| r == role))
-            .count()
-    };
-    let (a_count, b_count) = (factors(Role::A), factors(Role::B));
-    let mut style = KeyStyle::Peft;
-    // Each list is made once, at its final size: one entry a pair, one a tensor that is not a factor.
-    let mut modules: Vec<Module> = Vec::with_capacity(a_count.min(b_count));
-    let mut others = Vec::with_capacity(head.tensors.len() - a_count - b_count);
-    for (i, t) in head.tensors.iter().enumerate() {
-        match classify(&t.name) {
-            Some((path, role, s)) => {
-                if role != Role::Magnitude && role != Role::Alpha {
-                    style = s;
-                }
-                roles.push((path, role, i));
-            }
-            None => {
-                let saved = config.as_ref().is_some_and(|c| {
-                    c.modules_to_save.iter().any(|m| {
-                        let path = t.name.strip_prefix(PEFT_PREFIX).unwrap_or(&t.name);
-                        path.starts_with(m.as_str()) && path[m.len()..].starts_with('.')
-                            || path.contains(&format!(".{m}."))
-                    })
-                });
-                others.push(OtherTensor {
-                    name: t.name.clone(),
-                    kind: if saved {
-                        OtherKind::Saved
-                    } else {
-                        OtherKind::Unknown
-                    },
-                    shape: t.shape.clone(),
-                    dtype: format!("{:?}", t.dtype),
-                    params: t.elements(),
-                });
-            }
-        }
-    }
-    roles.sort_unstable();
+/// An inspection under way, one module's spectrum at a time, so that a worker can report its
+/// progress and read newer requests between modules: [`Inspector::new`] reads and checks
+/// everything but the factors' values, [`Inspector::step`] computes the next module's norm and
+/// spectrum, and [`Inspector::finish`] adds the warnings that need them all.
+#[derive(Clone, Debug)]
+pub struct Inspector {
+    inspection: Inspection,
+    config: Option<AdapterConfig>,
+    given: bool,
+    magnitudes: usize,
+    next: usize,
+}
 
-    let mut magnitudes = 0;
-    let mut totals = Totals::default();
-    let mut non_finite = (0u64, 0usize);
-    let mut config_lora = Some(0u64);
-    let mut group_start = 0;
-    while group_start < roles.len() {
-        let path = roles[group_start].0;
-        let group_end = roles[group_start..]
-            .iter()
-            .position(|&(p, _, _)| p != path)
-            .map_or(roles.len(), |n| group_start + n);
-        let group = &roles[group_start..group_end];
-        group_start = group_end;
-        let find = |role: Role| {
-            group
-                .iter()
-                .find(|&&(_, r, _)| r == role)
-                .map(|&(_, _, i)| &head.tensors[i])
+impl Inspector {
+    /// Reads the header, the config and the factor pairs of `file`: everything but the factors'
+    /// values.
+    pub fn new(file: &[u8], config: Option<&str>) -> Result<Self, AdapterError> {
+        let head = header(file)?;
+        head.check_len(file.len())?;
+        // The safetensors library's own reading, which must agree with ours.
+        let library = SafeTensors::deserialize(file).map_err(|e| AdapterError::Rejected {
+            detail: e.to_string(),
+        })?;
+        if library.len() != head.tensors.len() {
+            return Err(AdapterError::Rejected {
+                detail: "it counts the tensors differently".to_string(),
+            });
+        }
+        let mut warnings = Vec::new();
+        let given = config.is_some();
+        let config = match config.map(AdapterConfig::parse) {
+            None => None,
+            Some(Err(w)) => {
+                warnings.push(w);
+                None
+            }
+            Some(Ok((c, w))) => {
+                warnings.extend(w);
+                Some(c)
+            }
         };
-        for role in [Role::Magnitude, Role::Alpha] {
-            if let Some(t) = find(role) {
-                let kind = if role == Role::Alpha {
-                    OtherKind::Alpha
-                } else {
-                    magnitudes += 1;
-                    totals.magnitude += t.elements();
-                    OtherKind::DoraMagnitude
-                };
-                others.push(OtherTensor {
-                    name: t.name.clone(),
-                    kind,
-                    shape: t.shape.clone(),
-                    dtype: format!("{:?}", t.dtype),
-                    params: t.elements(),
-                });
+
+        // Each tensor's module and role, sorted so that a module's tensors are neighbours.
+        let mut roles: Vec<(&str, Role, usize)> = Vec::with_capacity(head.tensors.len());
+        let factors = |role: Role| {
+            head.tensors
+                .iter()
+                .filter(|t| classify(&t.name).is_some_and(|(_, r, _)| r == role))
+                .count()
+        };
+        let (a_count, b_count) = (factors(Role::A), factors(Role::B));
+        let mut style = KeyStyle::Peft;
+        // Each list is made once, at its final size: one entry a pair, one a tensor that is not a factor.
+        let mut modules: Vec<Module> = Vec::with_capacity(a_count.min(b_count));
+        let mut others = Vec::with_capacity(head.tensors.len() - a_count - b_count);
+        for (i, t) in head.tensors.iter().enumerate() {
+            match classify(&t.name) {
+                Some((path, role, s)) => {
+                    if role != Role::Magnitude && role != Role::Alpha {
+                        style = s;
+                    }
+                    roles.push((path, role, i));
+                }
+                None => {
+                    let saved = config.as_ref().is_some_and(|c| {
+                        c.modules_to_save.iter().any(|m| {
+                            let path = t.name.strip_prefix(PEFT_PREFIX).unwrap_or(&t.name);
+                            path.starts_with(m.as_str()) && path[m.len()..].starts_with('.')
+                                || path.contains(&format!(".{m}."))
+                        })
+                    });
+                    others.push(OtherTensor {
+                        name: t.name.clone(),
+                        kind: if saved {
+                            OtherKind::Saved
+                        } else {
+                            OtherKind::Unknown
+                        },
+                        shape: t.shape.clone(),
+                        dtype: format!("{:?}", t.dtype),
+                        params: t.elements(),
+                    });
+                }
             }
         }
-        let (a, b) = match (find(Role::A), find(Role::B)) {
-            (Some(a), Some(b)) => (a, b),
-            (Some(t), None) | (None, Some(t)) => {
-                let missing = if t.name.contains("lora_down") {
-                    "lora_up"
-                } else if t.name.contains("lora_up") {
-                    "lora_down"
-                } else if t.name.contains("_A") {
-                    "lora_B"
-                } else {
-                    "lora_A"
-                };
-                warnings.push(Warning::Unpaired {
-                    tensor: t.name.clone(),
-                    missing: missing.to_string(),
+        roles.sort_unstable();
+
+        let mut magnitudes = 0;
+        let mut totals = Totals::default();
+        let mut config_lora = Some(0u64);
+        let mut group_start = 0;
+        while group_start < roles.len() {
+            let path = roles[group_start].0;
+            let group_end = roles[group_start..]
+                .iter()
+                .position(|&(p, _, _)| p != path)
+                .map_or(roles.len(), |n| group_start + n);
+            let group = &roles[group_start..group_end];
+            group_start = group_end;
+            let find = |role: Role| {
+                group
+                    .iter()
+                    .find(|&&(_, r, _)| r == role)
+                    .map(|&(_, _, i)| &head.tensors[i])
+            };
+            for role in [Role::Magnitude, Role::Alpha] {
+                if let Some(t) = find(role) {
+                    let kind = if role == Role::Alpha {
+                        OtherKind::Alpha
+                    } else {
+                        magnitudes += 1;
+                        totals.magnitude += t.elements();
+                        OtherKind::DoraMagnitude
+                    };
+                    others.push(OtherTensor {
+                        name: t.name.clone(),
+                        kind,
+                        shape: t.shape.clone(),
+                        dtype: format!("{:?}", t.dtype),
+                        params: t.elements(),
+                    });
+                }
+            }
+            let (a, b) = match (find(Role::A), find(Role::B)) {
+                (Some(a), Some(b)) => (a, b),
+                (Some(t), None) | (None, Some(t)) => {
+                    let missing = if t.name.contains("lora_down") {
+                        "lora_up"
+                    } else if t.name.contains("lora_up") {
+                        "lora_down"
+                    } else if t.name.contains("_A") {
+                        "lora_B"
+                    } else {
+                        "lora_A"
+                    };
+                    warnings.push(Warning::Unpaired {
+                        tensor: t.name.clone(),
+                        missing: missing.to_string(),
+                    });
+                    continue;
+                }
+                (None, None) => continue,
+            };
+            let (sa, sb) = (stored(a, head.data_start())?, stored(b, head.data_start())?);
+            // B is [out, r, 1, 1…]: its trailing dimensions must be ones.
+            let b_rank = b.shape.get(1).copied().unwrap_or(0);
+            if a.shape.len() < 2 || b.shape.len() < 2 || sa.rows != b_rank || sb.cols != b_rank {
+                warnings.push(Warning::ShapesDisagree {
+                    module: path.to_string(),
+                    a: a.shape.clone(),
+                    b: b.shape.clone(),
                 });
                 continue;
             }
-            (None, None) => continue,
-        };
-        let (sa, sb) = (stored(a, head.data_start())?, stored(b, head.data_start())?);
-        // B is [out, r, 1, 1…]: its trailing dimensions must be ones.
-        let b_rank = b.shape.get(1).copied().unwrap_or(0);
-        if a.shape.len() < 2 || b.shape.len() < 2 || sa.rows != b_rank || sb.cols != b_rank {
-            warnings.push(Warning::ShapesDisagree {
-                module: path.to_string(),
-                a: a.shape.clone(),
-                b: b.shape.clone(),
-            });
-            continue;
-        }
-        let (rank, in_features, out_features) = (sa.rows, sa.cols, sb.rows);
-        let params = (rank as u64) * (in_features as u64 + out_features as u64);
-        totals.lora += params;
-        let dora = find(Role::Magnitude).is_some();
-        if let Some(m) = find(Role::Magnitude) {
-            if m.elements() != out_features as u64 {
-                warnings.push(Warning::MagnitudeShape {
-                    module: path.to_string(),
-                    shape: m.shape.clone(),
-                    out_features,
-                });
-            }
-        }
-        let kohya_alpha = find(Role::Alpha).and_then(|t| {
-            let s = stored(t, head.data_start()).ok()?;
-            let mut x = [0.0];
-            s.run(file, 0, 0, 1)
-                .map(|bytes| s.float.decode(bytes, &mut x))?;
-            Some(x[0])
-        });
-        let alpha = match &config {
-            Some(c) => {
-                match c.rank_for(path) {
-                    Some(r) if r != rank as u64 => warnings.push(Warning::RankDisagrees {
+            let (rank, in_features, out_features) = (sa.rows, sa.cols, sb.rows);
+            let params = (rank as u64) * (in_features as u64 + out_features as u64);
+            totals.lora += params;
+            let dora = find(Role::Magnitude).is_some();
+            if let Some(m) = find(Role::Magnitude) {
+                if m.elements() != out_features as u64 {
+                    warnings.push(Warning::MagnitudeShape {
                         module: path.to_string(),
-                        config: r,
-                        tensors: rank,
-                    }),
-                    _ => {}
+                        shape: m.shape.clone(),
+                        out_features,
+                    });
                 }
-                config_lora = config_lora.and_then(|total| {
-                    let r = c.rank_for(path)?;
-                    Some(total + r * (in_features as u64 + out_features as u64))
-                });
-                c.alpha_for(path)
             }
-            None => kohya_alpha,
-        };
-        let scale = match (&config, alpha) {
-            (Some(c), Some(_)) => c.scale_for(path, rank),
-            (None, Some(alpha)) if rank > 0 => Some(alpha / rank as f64),
-            _ => None,
+            let kohya_alpha = find(Role::Alpha).and_then(|t| {
+                let s = stored(t, head.data_start()).ok()?;
+                let mut x = [0.0];
+                s.run(file, 0, 0, 1)
+                    .map(|bytes| s.float.decode(bytes, &mut x))?;
+                Some(x[0])
+            });
+            let alpha = match &config {
+                Some(c) => {
+                    match c.rank_for(path) {
+                        Some(r) if r != rank as u64 => warnings.push(Warning::RankDisagrees {
+                            module: path.to_string(),
+                            config: r,
+                            tensors: rank,
+                        }),
+                        _ => {}
+                    }
+                    config_lora = config_lora.and_then(|total| {
+                        let r = c.rank_for(path)?;
+                        Some(total + r * (in_features as u64 + out_features as u64))
+                    });
+                    c.alpha_for(path)
+                }
+                None => kohya_alpha,
+            };
+            let scale = match (&config, alpha) {
+                (Some(c), Some(_)) => c.scale_for(path, rank),
+                (None, Some(alpha)) if rank > 0 => Some(alpha / rank as f64),
+                _ => None,
+            }
+            .unwrap_or(1.0);
+            let module = Module {
+                path: path.to_string(),
+                layer: layer_of(path),
+                kind: kind_of(path, style),
+                rank,
+                in_features,
+                out_features,
+                params,
+                alpha,
+                scale,
+                frobenius: f64::NAN,
+                singular_values: Vec::new(),
+                rank_90: 0,
+                stable_rank: None,
+                non_finite: 0,
+                dora,
+                a: sa,
+                b: sb,
+            };
+            if !spectrum_fits(file.len(), &module) {
+                warnings.push(Warning::SpectrumSkipped {
+                    module: path.to_string(),
+                });
+            }
+            modules.push(module);
         }
-        .unwrap_or(1.0);
-        let mut module = Module {
-            path: path.to_string(),
-            layer: layer_of(path),
-            kind: kind_of(path, style),
-            rank,
-            in_features,
-            out_features,
-            params,
-            alpha,
-            scale,
-            frobenius: f64::NAN,
-            singular_values: Vec::new(),
-            rank_90: 0,
-            stable_rank: None,
-            non_finite: 0,
-            dora,
-            a: sa,
-            b: sb,
-        };
-        if !spectrum(file, &mut module) {
-            warnings.push(Warning::SpectrumSkipped {
-                module: path.to_string(),
+        if modules.is_empty() {
+            return Err(AdapterError::NoAdapter {
+                tensors: head.tensors.len(),
             });
         }
-        if module.non_finite > 0 {
-            non_finite.0 += module.non_finite;
-            non_finite.1 += 1;
+        modules.sort_unstable_by(|x, y| (x.layer, &x.path).cmp(&(y.layer, &y.path)));
+        for t in &others {
+            match t.kind {
+                OtherKind::Saved => totals.saved += t.params,
+                OtherKind::Unknown => totals.other += t.params,
+                OtherKind::DoraMagnitude | OtherKind::Alpha => {}
+            }
         }
-        modules.push(module);
-    }
-    if modules.is_empty() {
-        return Err(AdapterError::NoAdapter {
-            tensors: head.tensors.len(),
-        });
-    }
-    modules.sort_unstable_by(|x, y| (x.layer, &x.path).cmp(&(y.layer, &y.path)));
-    if non_finite.0 > 0 {
-        warnings.push(Warning::NonFinite {
-            weights: non_finite.0,
-            modules: non_finite.1,
-        });
-    }
-    for t in &others {
-        match t.kind {
-            OtherKind::Saved => totals.saved += t.params,
-            OtherKind::Unknown => totals.other += t.params,
-            OtherKind::DoraMagnitude | OtherKind::Alpha => {}
+        if config.is_some() {
+            totals.config_lora = config_lora;
         }
+        Ok(Self {
+            inspection: Inspection {
+                style,
+                modules,
+                others,
+                totals,
+                warnings,
+                base_model: config.as_ref().and_then(|c| c.base_model.clone()),
+                metadata: head.metadata,
+            },
+            config,
+            given,
+            magnitudes,
+            next: 0,
+        })
     }
-    if !given && style == KeyStyle::Peft {
-        warnings.insert(0, Warning::ConfigMissing);
+
+    /// The adapted modules found.
+    pub fn modules(&self) -> usize {
+        self.inspection.modules.len()
     }
-    if let Some(c) = &config {
-        totals.config_lora = config_lora;
-        check_config(c, &modules, &others, magnitudes, &mut warnings);
+
+    /// The modules whose norm and spectrum are done.
+    pub fn done(&self) -> usize {
+        self.next
     }
-    Ok(Inspection {
-        style,
-        modules,
-        others,
-        totals,
-        warnings,
-        base_model: config.and_then(|c| c.base_model),
-        metadata: head.metadata,
-    })
+
+    /// Computes the next module's norm and spectrum from `file` (the bytes given to
+    /// [`Inspector::new`]); false once every module is done.
+    pub fn step(&mut self, file: &[u8]) -> bool {
+        let Some(module) = self.inspection.modules.get_mut(self.next) else {
+            return false;
+        };
+        spectrum(file, module);
+        self.next += 1;
+        self.next < self.inspection.modules.len()
+    }
+
+    /// The inspection, with the warnings that need every module: non-finite weights, a missing
+    /// config and where the config disagrees with the tensors. Modules not yet stepped have no
+    /// norm or spectrum.
+    pub fn finish(self) -> Inspection {
+        let mut inspection = self.inspection;
+        let warnings = &mut inspection.warnings;
+        let bad = inspection.modules.iter().filter(|m| m.non_finite > 0);
+        let (weights, modules) = bad.fold((0, 0), |(w, n), m| (w + m.non_finite, n + 1));
+        if weights > 0 {
+            warnings.push(Warning::NonFinite { weights, modules });
+        }
+        if !self.given && inspection.style == KeyStyle::Peft {
+            warnings.insert(0, Warning::ConfigMissing);
+        }
+        if let Some(c) = &self.config {
+            check_config(
+                c,
+                &inspection.modules,
+                &inspection.others,
+                self.magnitudes,
+                warnings,
+            );
+        }
+        inspection
+    }
 }
 
 /// Warns where the config and the tensors disagree: targets, DoRA, modules saved whole.
@@ -621,15 +682,29 @@ fn check_config(
     }
 }
 
-/// Fills in the module's norm, spectrum and non-finite count from its factors; false when the
-/// spectrum's working memory would exceed the file's size (a rank beyond the module's shape).
-fn spectrum(file: &[u8], m: &mut Module) -> bool {
-    let r = m.rank;
-    let block = QR_BLOCK.min(m.out_features.max(m.in_features)).max(1);
-    let largest = r.saturating_mul(r.max(block)).saturating_mul(8);
-    if largest > file.len() {
-        return false;
+/// Rows of a module's factors folded into a QR at a time.
+fn qr_block(m: &Module) -> usize {
+    QR_BLOCK.min(m.out_features.max(m.in_features)).max(1)
+}
+
+/// Whether the spectrum's working memory stays within the file's size (it does not for a rank
+/// beyond the module's shape).
+fn spectrum_fits(file_len: usize, m: &Module) -> bool {
+    let largest = m
+        .rank
+        .saturating_mul(m.rank.max(qr_block(m)))
+        .saturating_mul(8);
+    largest <= file_len
+}
+
+/// Fills in the module's norm, spectrum and non-finite count from its factors, unless the
+/// spectrum does not fit ([`spectrum_fits`]).
+fn spectrum(file: &[u8], m: &mut Module) {
+    if !spectrum_fits(file.len(), m) {
+        return;
     }
+    let r = m.rank;
+    let block = qr_block(m);
     // B's rows are its rows; Aᵀ's rows are A's columns, each a contiguous run of A's rows.
     let mut bad = 0;
     let mut qr_b = StreamingQr::new(r, block);
@@ -660,7 +735,7 @@ fn spectrum(file: &[u8], m: &mut Module) -> bool {
     }
     m.non_finite = bad;
     if bad > 0 {
-        return true;
+        return;
     }
     let keep = r.min(m.in_features).min(m.out_features);
     let sigma = product_singular_values(&qr_b.finish(), &qr_a.finish(), m.scale, keep);
@@ -672,7 +747,6 @@ fn spectrum(file: &[u8], m: &mut Module) -> bool {
     };
     m.stable_rank = stable_rank(&sigma);
     m.singular_values = sigma;
-    true
 }
 
 /// A `rows`×`cols` sample of the module's ΔW = s·B·A for a heatmap: each cell the entry at its
