@@ -474,6 +474,25 @@ pub fn reading_text(name: &str, size: u64, config: Option<&str>) -> String {
 pub const CONFIG_ALONE: &str =
     "That is a config alone: add the adapter_model.safetensors that goes with it.";
 
+/// The status when a file was refused; the error itself is shown beside it.
+pub fn refused_text(name: &str) -> String {
+    format!("{name} could not be inspected:")
+}
+
+/// The status when the browser could not read a file at all.
+pub fn unreadable_text(name: &str, detail: &str) -> String {
+    format!("{name} could not be read from your disk: {detail}.")
+}
+
+/// The heatmap's caption while the worker samples ΔW.
+pub const HEATMAP_WAITING: &str = "Sampling ΔW from the module's factors…";
+
+/// The colour bar's ends for a heatmap whose largest magnitude is `largest`.
+pub fn colour_bar_ends(largest: f64) -> (String, String) {
+    let end = significant(largest, 2);
+    (format!("−{end}"), format!("+{end}"))
+}
+
 /// The status when the inspector's worker stopped.
 pub const WORKER_STOPPED: &str =
     "The inspector's worker stopped: choose the file again to start a new one.";
