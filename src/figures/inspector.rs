@@ -303,14 +303,14 @@ pub fn layer_caption(series: &[LayerSeries]) -> String {
     }
 }
 
-/// How the module selector names a module.
+/// How the module selector names a module: layer and kind (or its path), rank and shape.
 pub fn module_option(m: &Module) -> String {
     let place = match m.layer {
-        Some(layer) => format!("layer {layer}, {}", m.kind),
+        Some(layer) => format!("{layer} {}", m.kind),
         None => m.path.clone(),
     };
     format!(
-        "{place} (r = {}, {} → {})",
+        "{place}: r = {}, {} → {}",
         m.rank,
         thousands(m.in_features as u64),
         thousands(m.out_features as u64)
