@@ -306,7 +306,7 @@ pub fn layer_caption(series: &[LayerSeries]) -> String {
 /// How the module selector names a module: layer and kind (or its path), rank and shape.
 pub fn module_option(m: &Module) -> String {
     let place = match m.layer {
-        Some(layer) => format!("{layer} {}", m.kind),
+        Some(layer) => format!("layer {layer}, {}", m.kind),
         None => m.path.clone(),
     };
     format!(

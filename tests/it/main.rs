@@ -13,6 +13,7 @@ mod cost;
 mod export;
 mod factorisation;
 mod format;
+mod inspector;
 mod intrinsic;
 mod links;
 mod maths;
