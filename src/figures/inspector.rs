@@ -317,6 +317,21 @@ pub fn module_option(m: &Module) -> String {
     )
 }
 
+/// The module selector's options as HTML, one a module, valued by its index.
+pub fn module_options_html(inspection: &Inspection) -> String {
+    inspection
+        .modules
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            format!(
+                "<option value=\"{i}\">{}</option>",
+                html_escape::encode_text(&module_option(m))
+            )
+        })
+        .collect()
+}
+
 /// A module's singular values as a table: each σᵢ and the share of ‖ΔW‖_F² the first i hold.
 pub fn spectrum_table(m: &Module) -> Table {
     let shares = cumulative_energy(&m.singular_values);

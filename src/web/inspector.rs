@@ -20,13 +20,13 @@ use super::calculator::CalculatorView;
 use super::channel::{Channel, Handlers};
 use super::chapter::ChapterPage;
 use super::datatable;
-use super::dom::{by_id, describe, listen, show_error, typed_by_id};
+use super::dom::{by_id, describe, listen, show_error, typed_by_id, window};
 use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
 use crate::adapter::Inspection;
 use crate::export::Download;
 use crate::figures::inspector::{
     choose_files, colour_bar_ends, heatmap_caption, inspected_text, layer_caption, layer_csv,
-    layer_table, module_option, module_table, modules_csv, no_adapter_table, others_table,
+    layer_table, module_options_html, module_table, modules_csv, no_adapter_table, others_table,
     per_layer, reading_text, refused_text, spectrum_caption, spectrum_csv, spectrum_table, totals,
     unreadable_text, InspectAnswer, InspectBench, InspectRequest, LayerSeries, ModuleHeatmap,
     CONFIG_ALONE, HEATMAP_WAITING, WORKER_STOPPED,
@@ -53,6 +53,8 @@ pub const FIGURES: [FigureId; 3] = [
 /// The inspector's elements, its worker, and what the worker last sent.
 pub struct InspectorView {
     doc: Document,
+    /// The drop zone, always shown and as wide as the charts: the charts' width is read from it.
+    drop: HtmlElement,
     progress: HtmlProgressElement,
     status: Element,
     error: HtmlElement,
@@ -79,6 +81,8 @@ pub struct InspectorView {
     series: Vec<LayerSeries>,
     chosen: usize,
     sampled: Option<ModuleHeatmap>,
+    /// Whether a fresh inspection's charts wait for the next frame.
+    charts_due: bool,
     width: f64,
     theme: Theme,
 }
@@ -88,6 +92,7 @@ impl InspectorView {
     pub fn new(doc: &Document) -> Result<Self, JsValue> {
         let view = Self {
             doc: doc.clone(),
+            drop: typed_by_id(doc, "insp-drop")?,
             progress: typed_by_id(doc, "insp-progress")?,
             status: by_id(doc, "insp-status")?,
             error: typed_by_id(doc, "insp-error")?,
@@ -115,6 +120,7 @@ impl InspectorView {
             series: Vec::new(),
             chosen: 0,
             sampled: None,
+            charts_due: false,
             width: 0.0,
             theme: Theme::light(),
         };
@@ -122,9 +128,10 @@ impl InspectorView {
         Ok(view)
     }
 
-    /// Reads the room the charts and the heatmap have.
+    /// Reads the room the charts and the heatmap have: the drop zone's width, less the charts'
+    /// borders. The charts may be hidden, and reading the zone needs no layout of the results.
     pub fn measure(&mut self) {
-        self.width = f64::from(self.spectrum_chart.client_width());
+        self.width = f64::from(self.drop.offset_width()) - 2.0;
     }
 
     /// Repaints the charts and the heatmap in `theme`, if an adapter is shown.
@@ -338,34 +345,44 @@ impl InspectorView {
         )?;
         self.warnings.set_hidden(inspection.warnings.is_empty());
         self.fill_list(&self.totals, &totals(&inspection))?;
-        datatable::fill(&self.doc, &self.modules, &[module_table(&inspection)])?;
+        // A long table and a long list of options are written as one string each, in one step.
+        self.modules
+            .set_inner_html(&module_table(&inspection).to_html());
         self.others.set_hidden(inspection.others.is_empty());
-        if !inspection.others.is_empty() {
-            datatable::fill(&self.doc, &self.others, &[others_table(&inspection)])?;
-        }
-        self.select.set_text_content(None);
-        for (i, m) in inspection.modules.iter().enumerate() {
-            let option = self.doc.create_element("option")?;
-            option.set_attribute("value", &i.to_string())?;
-            option.set_text_content(Some(&module_option(m)));
-            self.select.append_child(&option)?;
-        }
+        self.others
+            .set_inner_html(&others_table(&inspection).to_html());
+        self.select
+            .set_inner_html(&module_options_html(&inspection));
         self.series = per_layer(&inspection);
         self.inspection = Some(inspection);
         self.show_figures(true);
-        self.measure();
-        self.choose(0)
+        // The charts are drawn in the next frame, so that no task of the page's runs long.
+        self.charts_due = true;
+        self.ask_heatmap(0)
     }
 
     /// Shows module `index`: its spectrum now, its heatmap once the worker has sampled it.
     fn choose(&mut self, index: usize) -> Result<(), JsValue> {
+        self.ask_heatmap(index)?;
+        self.paint_charts()
+    }
+
+    /// Makes module `index` the chosen one and asks the worker for its heatmap.
+    fn ask_heatmap(&mut self, index: usize) -> Result<(), JsValue> {
         self.chosen = index;
         self.select.set_value(&index.to_string());
         self.sampled = None;
         self.heat_caption.set_text_content(Some(HEATMAP_WAITING));
-        self.paint_charts()?;
         self.channel
             .send(|job| InspectRequest::Heatmap { job, module: index })
+    }
+
+    /// Draws the charts a fresh inspection left for this frame.
+    fn paint_due_charts(&mut self) -> Result<(), JsValue> {
+        if std::mem::take(&mut self.charts_due) {
+            self.paint_charts()?;
+        }
+        Ok(())
     }
 
     /// Replaces `list`'s items with `items`, as text.
@@ -486,6 +503,18 @@ pub fn bind(page: &Rc<ChapterPage<CalculatorView>>) -> Result<(), JsValue> {
                 ));
             }
             datatable::refresh(&*page, &FIGURES);
+            if page.view.borrow().inspector.charts_due {
+                let later = Rc::downgrade(&page);
+                let paint = Closure::once_into_js(move || {
+                    if let Some(page) = later.upgrade() {
+                        let result = page.view.borrow_mut().inspector.paint_due_charts();
+                        if let Err(err) = result {
+                            show_error(&format!("A figure could not be drawn: {}", describe(&err)));
+                        }
+                    }
+                });
+                let _ = window().and_then(|w| w.request_animation_frame(paint.unchecked_ref()));
+            }
         }
     });
     let on_failure = Rc::downgrade(page);

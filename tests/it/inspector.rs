@@ -288,3 +288,28 @@ fn the_statuses_tables_and_csv_files_say_what_was_found() {
     let read: Vec<f64> = csv.text.lines().filter_map(|l| l.parse().ok()).collect();
     assert_eq!(read, m.singular_values);
 }
+
+#[test]
+fn long_tables_and_options_are_written_as_escaped_html() {
+    use lora_explorer::figures::inspector::{module_options_html, module_table};
+    use lora_explorer::figures::tables::Table;
+    let table = Table {
+        caption: "a <caption> & more".into(),
+        header: vec!["Tensor".into(), "Shape".into()],
+        rows: vec![vec!["<script>x</script>".into(), "[2, 3]".into()]],
+    };
+    assert_eq!(
+        table.to_html(),
+        "<table class=\"numbers\"><caption>a &lt;caption&gt; &amp; more</caption><thead><tr>\
+         <th scope=\"col\">Tensor</th><th scope=\"col\">Shape</th></tr></thead><tbody><tr>\
+         <th scope=\"row\">&lt;script&gt;x&lt;/script&gt;</th><td>[2, 3]</td></tr></tbody></table>"
+    );
+    let inspection = inspected(&adapter_of(2), Some(CONFIG));
+    assert_eq!(
+        module_table(&inspection).to_html().matches("<tr>").count(),
+        5
+    );
+    let options = module_options_html(&inspection);
+    assert!(options.starts_with("<option value=\"0\">layer 0, q_proj: r = 4, 64 → 64</option>"));
+    assert_eq!(options.matches("<option").count(), 4);
+}
