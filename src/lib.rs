@@ -1,6 +1,7 @@
 //! LoRA Explorer: an interactive explainer of Low-Rank Adaptation whose figures are computed in Rust.
 //!
 //! The crate is split into rooms that mirror the architecture (see ARCHITECTURE.md):
+//! - [`adapter`]: adapter files (safetensors and PEFT's config) read into what each module learned.
 //! - [`math`]: seeded matrices, the LoRA factorisation and parameter counts. Pure numbers.
 //! - [`render`]: colour maps and pixel buffers (RGBA, row-major, 4 bytes a pixel).
 //! - [`state`]: the page's state, one typed struct holding the value of every control.
@@ -13,6 +14,7 @@
 //!
 //! Architecture invariant: nothing outside `web` imports `web_sys` or `wasm_bindgen`.
 
+pub mod adapter;
 pub mod chapters;
 pub mod export;
 pub mod figures;

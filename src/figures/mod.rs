@@ -5,6 +5,7 @@ pub mod calculator;
 pub mod comparison;
 pub mod cost;
 pub mod factorisation;
+pub mod inspector;
 pub mod intrinsic;
 pub mod learn;
 pub mod maths;
@@ -70,11 +71,18 @@ pub enum FigureId {
     CalculatorMemory,
     /// The calculator's chapter: the LoRA paper's printed counts, checked.
     PaperCheck,
+    /// The calculator's chapter: the adapter inspector's file input, module table, totals and
+    /// other tensors.
+    AdapterModules,
+    /// The calculator's chapter: ‖ΔW‖_F of the inspected adapter per layer, one line a module kind.
+    AdapterLayers,
+    /// The calculator's chapter: one inspected module's singular values and its ΔW as a heatmap.
+    AdapterSpectra,
 }
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 23] = [
+    pub const ALL: [FigureId; 26] = [
         Self::Layer,
         Self::Memory,
         Self::Factorisation,
@@ -98,6 +106,9 @@ impl FigureId {
         Self::Calculator,
         Self::CalculatorMemory,
         Self::PaperCheck,
+        Self::AdapterModules,
+        Self::AdapterLayers,
+        Self::AdapterSpectra,
     ];
 
     /// The figure's id.
@@ -126,6 +137,9 @@ impl FigureId {
             Self::Calculator => "calculator",
             Self::CalculatorMemory => "calculator-memory",
             Self::PaperCheck => "paper-check",
+            Self::AdapterModules => "adapter-modules",
+            Self::AdapterLayers => "adapter-layers",
+            Self::AdapterSpectra => "adapter-spectra",
         }
     }
 

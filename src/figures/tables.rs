@@ -36,6 +36,35 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+impl Table {
+    /// The table as HTML, as the page's data tables are built: a `numbers` table with its caption,
+    /// column headers, and each row's first cell as the row's header; every text escaped. One
+    /// string lets the page write a long table in one step.
+    pub fn to_html(&self) -> String {
+        use html_escape::encode_text as text;
+        let mut html = format!(
+            "<table class=\"numbers\"><caption>{}</caption><thead><tr>",
+            text(&self.caption)
+        );
+        for cell in &self.header {
+            html += &format!("<th scope=\"col\">{}</th>", text(cell));
+        }
+        html += "</tr></thead><tbody>";
+        for row in &self.rows {
+            html += "<tr>";
+            for (i, cell) in row.iter().enumerate() {
+                html += &if i == 0 {
+                    format!("<th scope=\"row\">{}</th>", text(cell))
+                } else {
+                    format!("<td>{}</td>", text(cell))
+                };
+            }
+            html += "</tr>";
+        }
+        html + "</tbody></table>"
+    }
+}
+
 /// The indices shown of `n`: all of them up to [`MAX_SIDE`], else evenly spaced, first and last kept.
 pub fn sample_indices(n: usize) -> Vec<usize> {
     if n <= MAX_SIDE {

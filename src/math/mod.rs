@@ -6,6 +6,7 @@
 pub mod bidiagonal;
 pub mod intrinsic;
 pub mod lora;
+pub mod lowrank;
 pub mod memory;
 pub mod models;
 pub mod quant;

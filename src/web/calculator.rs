@@ -10,8 +10,10 @@ use web_sys::{Document, Element, HtmlCanvasElement, HtmlElement, HtmlInputElemen
 
 use super::chapter::{ChapterPage, ChapterView};
 use super::dom::{by_id, listen, typed_by_id, window};
+use super::inspector::{self, InspectorView};
 use super::paint::paint_chart;
 use super::tables::fill_rows;
+use crate::export::Download;
 use crate::figures::calculator::{memory_table, paper_rows, readout, Readout};
 use crate::figures::tables::Table;
 use crate::figures::FigureId;
@@ -46,6 +48,8 @@ pub struct CalculatorView {
     memory_caption: Element,
     paper_rows: Element,
     paper_filled: bool,
+    /// The adapter inspector, the chapter's last section.
+    pub inspector: InspectorView,
 }
 
 impl CalculatorView {
@@ -134,6 +138,7 @@ impl ChapterView for CalculatorView {
             memory_caption: by_id(doc, "k-memory-caption")?,
             paper_rows: by_id(doc, "k-paper-rows")?,
             paper_filled: false,
+            inspector: InspectorView::new(doc)?,
         })
     }
 
@@ -141,8 +146,11 @@ impl ChapterView for CalculatorView {
         &mut self,
         state: &CalculatorPage,
         theme: &Theme,
-        _changed: Option<&str>,
+        changed: Option<&str>,
     ) -> Result<(), JsValue> {
+        if changed.is_none() {
+            self.inspector.render(theme)?;
+        }
         let calculator = &state.calculator;
         let shown = readout(calculator);
         self.paint_counts(&shown, calculator.is_custom())?;
@@ -156,6 +164,7 @@ impl ChapterView for CalculatorView {
 
     fn measure(&mut self) {
         self.chart_width = f64::from(self.chart.client_width());
+        self.inspector.measure();
     }
 
     fn bind(page: &Rc<ChapterPage<Self>>) -> Result<(), JsValue> {
@@ -164,22 +173,33 @@ impl ChapterView for CalculatorView {
         let config = by_id(&page.doc, "k-config")?;
         listen(&button, "click", move |_| {
             copy(&config.text_content().unwrap_or_default(), &status)
-        })
+        })?;
+        inspector::bind(page)
     }
 
     fn peft(&self, state: &CalculatorPage, figure: FigureId) -> Option<String> {
         (figure == FigureId::Calculator).then(|| readout(&state.calculator).config)
     }
 
+    fn has_csv(figure: FigureId) -> bool {
+        inspector::FIGURES.contains(&figure)
+    }
+
+    fn downloads(&self, _state: &CalculatorPage, figure: FigureId) -> Vec<Download> {
+        self.inspector.downloads(figure)
+    }
+
     fn has_table(figure: FigureId) -> bool {
-        figure == FigureId::CalculatorMemory
+        matches!(
+            figure,
+            FigureId::CalculatorMemory | FigureId::AdapterLayers | FigureId::AdapterSpectra
+        )
     }
 
     fn tables(&self, state: &CalculatorPage, figure: FigureId) -> Vec<Table> {
-        if figure == FigureId::CalculatorMemory {
-            memory_table(&state.calculator)
-        } else {
-            Vec::new()
+        match figure {
+            FigureId::CalculatorMemory => memory_table(&state.calculator),
+            _ => self.inspector.tables(figure),
         }
     }
 }

@@ -112,9 +112,30 @@ impl<B: Bench> Channel<B> {
     /// Posts the request `request(job)` under a new job number, or holds it until the worker is
     /// ready.
     pub fn send(&mut self, request: impl FnOnce(u32) -> B::Request) -> Result<(), JsValue> {
+        let job = self.reserve();
+        let message = encode(&request(job))?;
+        self.post(message)
+    }
+
+    /// A new job number for a request whose bytes are written elsewhere, such as a file the
+    /// browser reads off the main thread: answers to earlier jobs are dropped from now on.
+    pub fn reserve(&mut self) -> u32 {
         self.job += 1;
         self.busy = true;
-        let message = encode(&request(self.job))?;
+        self.job
+    }
+
+    /// Posts `message`, a request's bytes written for job `job` (from [`Channel::reserve`]), or
+    /// holds it until the worker is ready; a job that a newer one replaced is dropped.
+    pub fn send_prepared(&mut self, job: u32, message: Uint8Array) -> Result<(), JsValue> {
+        if job != self.job {
+            return Ok(());
+        }
+        let transfer = Array::of1(&message.buffer());
+        self.post((message, transfer))
+    }
+
+    fn post(&mut self, message: (Uint8Array, Array)) -> Result<(), JsValue> {
         match &self.worker {
             Some(worker) if self.ready => worker.post_message_with_transfer(&message.0, &message.1),
             _ => {

@@ -15,6 +15,7 @@ mod cost;
 mod datatable;
 mod dom;
 mod factorisation;
+mod inspector;
 mod intrinsic;
 pub mod learn;
 mod maths;

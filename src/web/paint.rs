@@ -168,9 +168,18 @@ impl ColourBar {
     /// Paints the bar for `colours` and labels its ends with the range.
     pub fn paint(&self, colours: Diverging) -> Result<(), JsValue> {
         let half = colours.half_range();
-        self.min.set_text_content(Some(&signed(-half, 2)));
-        self.max
-            .set_text_content(Some(&format!("+{}", signed(half, 2))));
+        let ends = (signed(-half, 2), format!("+{}", signed(half, 2)));
+        self.paint_with_ends(colours, &ends)
+    }
+
+    /// Paints the bar for `colours` with its ends labelled `ends` (low, high).
+    pub fn paint_with_ends(
+        &self,
+        colours: Diverging,
+        ends: &(String, String),
+    ) -> Result<(), JsValue> {
+        self.min.set_text_content(Some(&ends.0));
+        self.max.set_text_content(Some(&ends.1));
         self.put(&colour_bar_rgba(COLOUR_BAR_STEPS, colours))
     }
 

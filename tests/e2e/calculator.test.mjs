@@ -156,7 +156,7 @@ for (const theme of ['light', 'dark']) {
 }
 
 test('each figure embeds alone, and the copy button answers', async () => {
-  for (const figure of ['calculator', 'calculator-memory', 'paper-check']) {
+  for (const figure of ['calculator', 'calculator-memory', 'paper-check', 'adapter-modules', 'adapter-layers', 'adapter-spectra']) {
     const { page, messages } = await openChapter(`?v=1&embed=${figure}`);
     const shown = await page.$$eval('figure', (all) => all.filter((f) => f.offsetParent !== null).map((f) => f.id));
     assert.deepEqual(shown, [`fig-${figure}`]);

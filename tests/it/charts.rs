@@ -977,3 +977,88 @@ mod training_charts {
         }
     }
 }
+
+mod inspector_charts {
+    use super::*;
+    use lora_explorer::adapter::inspect;
+    use lora_explorer::figures::inspector::{per_layer, LayerSeries};
+    use lora_explorer::render::charts::{layer_norms_chart, module_spectrum_chart};
+
+    use crate::adapter_files::{small_adapter, SMALL_CONFIG};
+
+    #[test]
+    fn the_layer_chart_has_a_line_a_module_kind_and_survives_no_points() {
+        let inspection = match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
+            Ok(inspection) => inspection,
+            Err(e) => panic!("the small adapter should inspect: {e}"),
+        };
+        let series = per_layer(&inspection);
+        for theme in [Theme::light(), Theme::dark()] {
+            check(
+                |area| layer_norms_chart(area, &series, &theme),
+                &["q_proj", "v_proj", "Layer", "‖ΔW‖_F"],
+            );
+        }
+        // Eight kinds, more than the colours: they come round again.
+        let many: Vec<LayerSeries> = (0..8)
+            .map(|k| LayerSeries {
+                kind: format!("kind_{k}"),
+                points: (0..32).map(|l| (l, 1.0 + f64::from(l * k))).collect(),
+            })
+            .collect();
+        check(
+            |area| layer_norms_chart(area, &many, &Theme::light()),
+            &["kind_7", "30"],
+        );
+        check(
+            |area| layer_norms_chart(area, &[], &Theme::light()),
+            &["No layer has a finite ‖ΔW‖_F to plot."],
+        );
+        let zero = [LayerSeries {
+            kind: "q_proj".into(),
+            points: vec![(0, 0.0)],
+        }];
+        check(
+            |area| layer_norms_chart(area, &zero, &Theme::light()),
+            &["q_proj"],
+        );
+    }
+
+    #[test]
+    fn the_spectrum_chart_marks_the_90_percent_rank_and_the_stable_rank() {
+        let inspection = match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
+            Ok(inspection) => inspection,
+            Err(e) => panic!("the small adapter should inspect: {e}"),
+        };
+        let mut m = inspection.modules[0].clone();
+        let svg = check(
+            |area| module_spectrum_chart(area, &m, &Theme::dark()),
+            &["σᵢ of q_proj", "90% of ‖ΔW‖_F² in", "stable rank"],
+        );
+        assert!(!svg.contains("NaN"));
+        // A rank-deficient update: its zero sits on the bottom row.
+        m.singular_values = vec![2.0, 1e-20];
+        m.rank_90 = 1;
+        m.stable_rank = Some(1.0);
+        check(
+            |area| module_spectrum_chart(area, &m, &Theme::light()),
+            &["0", "in 1", "stable rank 1.00"],
+        );
+        m.singular_values = vec![0.0, 0.0];
+        m.stable_rank = None;
+        m.rank_90 = 0;
+        check(
+            |area| module_spectrum_chart(area, &m, &Theme::light()),
+            &["ΔW is zero: no singular value to plot."],
+        );
+        m.singular_values.clear();
+        check(
+            |area| module_spectrum_chart(area, &m, &Theme::light()),
+            &["This module has no spectrum."],
+        );
+        let phone: Draw =
+            &|area| module_spectrum_chart(area, &inspection.modules[1], &Theme::light());
+        assert_eq!(render((360, 260), phone).0, Ok(()));
+        assert!(render((100, 60), phone).0.is_err());
+    }
+}

@@ -1,6 +1,8 @@
 //! Native tests of the core: one binary, one module per room.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod adapter;
+mod adapter_files;
 mod bidiagonal;
 mod calculator;
 mod chapters;
@@ -11,6 +13,7 @@ mod cost;
 mod export;
 mod factorisation;
 mod format;
+mod inspector;
 mod intrinsic;
 mod links;
 mod maths;

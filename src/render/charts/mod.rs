@@ -18,11 +18,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 mod breakdown;
+mod inspector;
 mod qlora;
 mod spectra;
 mod training;
 
 pub use breakdown::{breakdown_chart, BreakdownBar, Part};
+pub use inspector::{layer_norms_chart, module_spectrum_chart};
 pub use qlora::{block_size_chart, codes_chart, histogram_chart, loftq_chart};
 pub use spectra::{factorisation_spectra_chart, IndexAxis};
 pub use training::{learn_forget_chart, loss_chart, training_spectra_chart};
