@@ -271,10 +271,17 @@ fn a_sweep_finishes_streams_its_progress_and_is_kept() {
     // Ranks 1, 2, 4 and 8 of an 8×8 layer, then full fine-tuning.
     assert_eq!(figure.points.len(), 5);
     // The subspace figure compares the two largest ranks' A matrices, φ in [0, 1].
-    let subspace = figure.subspace.as_ref().expect("a finished sweep compares two ranks");
+    let subspace = figure
+        .subspace
+        .as_ref()
+        .expect("a finished sweep compares two ranks");
     assert_eq!((subspace.first_rank, subspace.second_rank), (4, 8));
     assert_eq!((subspace.grid.rows, subspace.grid.cols), (4, 8));
-    assert!(subspace.grid.entries.iter().all(|phi| (0.0..=1.0).contains(phi)));
+    assert!(subspace
+        .grid
+        .entries
+        .iter()
+        .all(|phi| (0.0..=1.0).contains(phi)));
     let grid = lora_explorer::figures::learn::downloads(
         lora_explorer::figures::FigureId::Subspace,
         None,
