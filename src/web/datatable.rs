@@ -25,6 +25,10 @@ pub fn bind(app: &Rc<dyn Exports>, doc: &Document) -> Result<(), JsValue> {
         details.append_child(&summary)?;
         let body = doc.create_element("div")?;
         body.set_class_name("table-scroll");
+        // A table wider than the screen scrolls: keyboard users reach it with Tab.
+        body.set_attribute("tabindex", "0")?;
+        body.set_attribute("role", "region")?;
+        body.set_attribute("aria-label", "Data table")?;
         details.append_child(&body)?;
         // Before the share tools, so the table sits with the figure's own content.
         let tools = figure.query_selector(".figure-tools")?;

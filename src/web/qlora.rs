@@ -141,17 +141,21 @@ impl ChapterView for QloraView {
             message: message.into_js_value().unchecked_into(),
             error: error.into_js_value().unchecked_into(),
         });
-        let waking = Rc::downgrade(page);
-        when_near(&by_id(&page.doc, "fig-block-size")?, move || {
-            if let Some(page) = waking.upgrade() {
-                if let Err(err) = page.view.borrow_mut().channel.wake() {
-                    show_error(&format!(
-                        "The background worker could not start: {}",
-                        describe(&err)
-                    ));
+        // Both the block-size chart and LoftQ's wait for the worker: either one near starts it.
+        for figure in ["fig-block-size", "fig-loftq"] {
+            let waking = Rc::downgrade(page);
+            when_near(&by_id(&page.doc, figure)?, move || {
+                if let Some(page) = waking.upgrade() {
+                    if let Err(err) = page.view.borrow_mut().channel.wake() {
+                        show_error(&format!(
+                            "The background worker could not start: {}",
+                            describe(&err)
+                        ));
+                    }
                 }
-            }
-        })
+            })?;
+        }
+        Ok(())
     }
 
     fn measure(&mut self) {

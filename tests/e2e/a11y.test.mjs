@@ -43,3 +43,28 @@ test('every embedded figure has no violation', async () => {
     assert.deepEqual(await violations(session.page), [], figure);
   }
 });
+
+// The later chapters, each at a desktop and a phone width in both themes: no violation, every data
+// table open, the workers' figures scrolled to, and nothing wider than the screen.
+const CHAPTERS = [
+  { path: 'learn/', query: '?v=1&ld=16&lk=16&lw=max', worker: 'fig-training-loss', done: ['l-status', /^Finished/] },
+  { path: 'qlora/', query: '?v=1&qn=128', worker: 'fig-loftq', done: ['q-loftq-caption', /\S/] },
+];
+
+for (const chapter of CHAPTERS) {
+  for (const [colorScheme, width] of [['light', 1280], ['dark', 360]]) {
+    test(`${chapter.path} at ${width} px in the ${colorScheme} theme has no violation and fits the screen`, async () => {
+      const { page } = await open({ path: chapter.path, query: chapter.query, colorScheme, viewport: { width, height: 800 } });
+      await page.evaluate((id) => document.getElementById(id).scrollIntoView(), chapter.worker);
+      const [id, pattern] = chapter.done;
+      await page.waitForFunction(([id, source]) => new RegExp(source).test(document.getElementById(id).textContent), [id, pattern.source], { timeout: 30000 });
+      await page.$$eval('details.data-table', (all) => Promise.all(all.map((d) => new Promise((resolve) => {
+        d.addEventListener('toggle', () => setTimeout(resolve, 0), { once: true });
+        d.open = true;
+      }))));
+      assert.deepEqual(await violations(page), []);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+    });
+  }
+}
