@@ -1280,11 +1280,11 @@ pub const DISTRIBUTIONS: [&str; 3] = ["normal", "student-t", "outliers"];
 /// Chapter 3's 4-bit codes, as its selector writes them.
 pub const CODES: [&str; 3] = ["nf4", "fp4", "int4"];
 
-/// Chapter 3, "QLoRA": a 256×256 normal matrix in NF4 blocks of 64 (QLoRA's setting) and a rank-16
+/// Chapter 3, "QLoRA": a 128×128 normal matrix in NF4 blocks of 64 (QLoRA's setting) and a rank-16
 /// adapter.
 #[rustfmt::skip]
 pub const QLORA: [Control; 9] = [
-    Control::slider("qn", "Side of W", (64.0, 1024.0, 64.0), 256.0, OutOf("side")),
+    Control::slider("qn", "Side of W", (64.0, 1024.0, 64.0), 128.0, OutOf("side")),
     Control::choice("qd", "Weights drawn from", &DISTRIBUTIONS, 0),
     Control::slider("qv", "ν, Student-t's degrees of freedom", (1.0, 100.0, 1.0), 5.0, OutOf("nu")),
     Control::slider("qk", "Outliers' size k, in standard deviations", (1.0, 100.0, 1.0), 20.0, OutOf("k")),

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::export::{column_csv, matrix_csv, Download};
 use crate::figures::tables::Table;
+use crate::figures::training::MatrixData;
 use crate::format::{bytes, count_noun, significant, thousands};
 use crate::math::quant::memory::{training_memory, QuantSettings, Setup, LLAMA, PAPER_GPU_BYTES};
 use crate::math::quant::{
@@ -62,10 +63,10 @@ pub struct QloraParams {
 }
 
 impl Default for QloraParams {
-    /// A 256×256 normal matrix in NF4 blocks of 64, QLoRA's setting, and a rank-16 adapter.
+    /// A 128×128 normal matrix in NF4 blocks of 64, QLoRA's setting, and a rank-16 adapter.
     fn default() -> Self {
         Self {
-            size: 256,
+            size: 128,
             distribution: Distribution::Normal,
             block_size: 64,
             code: Code::Nf4,
@@ -338,6 +339,15 @@ impl QuantMatrix {
         }
     }
 
+    /// The heatmap's label: its name, and which corner of a larger W it shows.
+    pub fn corner_name(self, side: usize, size: usize) -> String {
+        if side < size {
+            format!("{} (top-left {side}×{side})", self.name())
+        } else {
+            self.name().to_string()
+        }
+    }
+
     /// A name for files.
     fn slug(self) -> &'static str {
         match self {
@@ -349,7 +359,7 @@ impl QuantMatrix {
 }
 
 /// One block's values divided by its absmax, binned, with the code's levels.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BlockHistogram {
     /// The block, 0-based.
     pub block: usize,
@@ -363,6 +373,88 @@ pub struct BlockHistogram {
     pub levels: Vec<f64>,
     /// How many of the block's values each level stores.
     pub level_counts: Vec<usize>,
+}
+
+/// The largest side of W the page quantises on its main thread; a larger W is quantised in a
+/// worker, which sends back a [`QuantView`].
+pub const MAIN_THREAD_SIDE: usize = 128;
+
+/// Side of the corner of W the heatmaps show.
+pub const CORNER: usize = 64;
+
+/// What the quantisation figure and the double-quantisation figure show of a [`QuantFigure`]: the
+/// corners of the three matrices, the chosen block's histogram and every caption. The page paints
+/// only this, whether it computed it or a worker sent it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantView {
+    /// The controls, in range.
+    pub params: QloraParams,
+    /// The top-left [`CORNER`]×[`CORNER`] of W, dequant(Q(W)) and the error, in
+    /// [`QuantMatrix::ALL`]'s order.
+    pub corners: Vec<MatrixData>,
+    /// The figure's caption.
+    pub caption: String,
+    /// The chosen block's histogram.
+    pub histogram: BlockHistogram,
+    /// Its caption.
+    pub histogram_caption: String,
+    /// Double quantisation's two sums.
+    pub double_sums: [String; 2],
+    /// Its caption.
+    pub double_caption: String,
+}
+
+/// The quantisation figure's status while a worker quantises W.
+pub fn quantising_status(params: &QloraParams) -> String {
+    let n = thousands(params.size as u64);
+    format!("Quantising the {n}×{n} W in a background worker…")
+}
+
+/// The quantisation figure's status once the worker has quantised W in `ms` milliseconds.
+pub fn quantised_status(ms: f64) -> String {
+    format!(
+        "Quantised in {} ms in a background worker.",
+        thousands(ms.round() as u64)
+    )
+}
+
+impl QuantView {
+    /// The CSV files of the corners shown: the page keeps no more of a W quantised in a worker.
+    pub fn downloads(&self) -> Vec<Download> {
+        QuantMatrix::ALL
+            .iter()
+            .zip(&self.corners)
+            .filter_map(|(&id, corner)| {
+                let m = corner.to_matrix()?;
+                Some(Download {
+                    name: format!(
+                        "lora-explorer-qlora-{}-top-left-{}x{}.csv",
+                        id.slug(),
+                        m.nrows(),
+                        m.ncols()
+                    ),
+                    text: matrix_csv(&m),
+                })
+            })
+            .collect()
+    }
+
+    /// What `figure` shows.
+    pub fn of(figure: &QuantFigure) -> Self {
+        let double = DoubleQuantFigure::new(figure);
+        Self {
+            params: figure.params,
+            corners: QuantMatrix::ALL
+                .iter()
+                .map(|&id| MatrixData::of(&figure.corner(id, CORNER)))
+                .collect(),
+            caption: figure.caption(),
+            histogram: figure.histogram(),
+            histogram_caption: figure.histogram_caption(),
+            double_sums: double.sums(),
+            double_caption: double.caption(),
+        }
+    }
 }
 
 /// A weight matrix quantised blockwise with one code.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::factorisation::{Spectra, SpectraInput, SpectraWorkbench};
 use super::intrinsic::{Approximation, MatrixSpec, Workbench};
-use super::qlora::{BlockSizeSeries, QloraParams, QuantFigure, QuantMatrix};
+use super::qlora::{BlockSizeSeries, QloraParams, QuantFigure, QuantMatrix, QuantView};
 use crate::math::svd::singular_values;
 
 /// What the page asks a worker for.
@@ -48,6 +48,14 @@ pub enum Request {
         /// The request's job number.
         job: u32,
         /// The matrix, its code and block size.
+        params: QloraParams,
+    },
+    /// Chapter 3's matrix quantised, when it is too large for the main thread: what the
+    /// quantisation and double-quantisation figures show.
+    Quantise {
+        /// The request's job number.
+        job: u32,
+        /// The matrix, its code, block size and chosen block.
         params: QloraParams,
     },
 }
@@ -102,6 +110,15 @@ pub enum Answer {
         /// Milliseconds the worker took.
         ms: f64,
     },
+    /// What a [`Request::Quantise`] asked for.
+    Quantised {
+        /// The request's job number.
+        job: u32,
+        /// What the figures show.
+        view: Box<QuantView>,
+        /// Milliseconds the worker took.
+        ms: f64,
+    },
 }
 
 impl Reply for Answer {
@@ -120,7 +137,8 @@ impl Reply for Answer {
             Self::Spectrum { job, .. }
             | Self::Approximation { job, .. }
             | Self::Spectra { job, .. }
-            | Self::QuantError { job, .. } => ReplyKind::Answer(*job),
+            | Self::QuantError { job, .. }
+            | Self::Quantised { job, .. } => ReplyKind::Answer(*job),
         }
     }
 }
@@ -229,6 +247,8 @@ impl Message for Answer {}
 pub struct Workbenches {
     intrinsic: Workbench,
     spectra: SpectraWorkbench,
+    /// Chapter 3's last quantised matrix: a new block, code or chosen block reuses its W.
+    quant: Option<QuantFigure>,
 }
 
 impl Bench for Workbenches {
@@ -279,6 +299,20 @@ impl Workbenches {
                 spectra: self.spectra.spectra(input.clone()),
                 ms: clock() - started,
             },
+            Request::Quantise { job, params } => {
+                let mut figure = match self.quant.take() {
+                    Some(figure) => figure.update(&params),
+                    None => QuantFigure::new(&params),
+                };
+                figure.select_block(params.block);
+                let view = Box::new(QuantView::of(&figure));
+                self.quant = Some(figure);
+                Answer::Quantised {
+                    job,
+                    view,
+                    ms: clock() - started,
+                }
+            }
             Request::QuantError { job, params } => {
                 let figure = QuantFigure::new(&params);
                 Answer::QuantError {

@@ -5,6 +5,8 @@
 
 use std::rc::Rc;
 
+use nalgebra::DMatrix;
+
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent};
 
@@ -14,10 +16,11 @@ use super::dom::{by_id, describe, show_error, typed_by_id, when_near};
 use super::paint::{cell_size, paint_chart, Heatmap};
 use crate::export::Download;
 use crate::figures::qlora::{
-    BlockSizeSeries, CodesFigure, DoubleQuantFigure, LoftqFigure, MemoryFigure, QloraParams,
-    QuantFigure, QuantMatrix,
+    quantised_status, quantising_status, BlockSizeSeries, CodesFigure, LoftqFigure, MemoryFigure,
+    QloraParams, QuantFigure, QuantMatrix, QuantView, MAIN_THREAD_SIDE,
 };
 use crate::figures::tables::Table;
+use crate::figures::training::MatrixData;
 use crate::figures::work::{Answer, Request, Workbenches};
 use crate::figures::FigureId;
 use crate::math::quant::memory::QuantSettings;
@@ -25,9 +28,6 @@ use crate::render::charts::{block_size_chart, codes_chart, histogram_chart, loft
 use crate::render::colormap::Diverging;
 use crate::render::heatmap::heatmap_rgba;
 use crate::state::QloraPage;
-
-/// Side of the corner of W the heatmaps show.
-const CORNER: usize = 64;
 
 /// Below this width, in CSS pixels, the stylesheet stacks the heatmaps.
 const STACKED_BELOW: f64 = 600.0;
@@ -43,7 +43,13 @@ pub struct QloraView {
     codes: CodesFigure,
     codes_chart: HtmlCanvasElement,
     codes_caption: Element,
+    /// W quantised on the main thread, when it is small enough.
     figure: Option<QuantFigure>,
+    /// What the quantisation figures show, computed here or sent by the quantising worker.
+    view: Option<QuantView>,
+    quant_status: Element,
+    /// The worker that quantises a W too large for the main thread.
+    quantiser: Channel<Workbenches>,
     heatmaps: [Heatmap; 3],
     heatmap_container: HtmlElement,
     quant_caption: Element,
@@ -78,6 +84,9 @@ impl ChapterView for QloraView {
             codes_chart: typed_by_id(doc, "q-codes-chart")?,
             codes_caption: by_id(doc, "q-codes-caption")?,
             figure: None,
+            view: None,
+            quant_status: by_id(doc, "q-quant-status")?,
+            quantiser: Channel::new(WORKER_URL),
             heatmaps: [
                 Heatmap::find(doc, "q", "w")?,
                 Heatmap::find(doc, "q", "deq")?,
@@ -141,6 +150,29 @@ impl ChapterView for QloraView {
             message: message.into_js_value().unchecked_into(),
             error: error.into_js_value().unchecked_into(),
         });
+        let on_quantised = Rc::downgrade(page);
+        let quantised = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+            if let Some(page) = on_quantised.upgrade() {
+                let result = page.view.borrow_mut().on_quantised(&message.data());
+                if let Err(err) = result {
+                    show_error(&format!("A figure could not be drawn: {}", describe(&err)));
+                }
+            }
+        });
+        let on_quantiser_failure = Rc::downgrade(page);
+        let quantiser_error = Closure::<dyn FnMut(Event)>::new(move |_| {
+            if let Some(page) = on_quantiser_failure.upgrade() {
+                let view = page.view.borrow();
+                view.quant_status.set_text_content(Some(
+                    "The background worker could not start: reload the page to try again.",
+                ));
+                let _ = view.quant_status.class_list().remove_1("busy");
+            }
+        });
+        page.view.borrow_mut().quantiser.attach(Handlers {
+            message: quantised.into_js_value().unchecked_into(),
+            error: quantiser_error.into_js_value().unchecked_into(),
+        });
         // Both the block-size chart and LoftQ's wait for the worker: either one near starts it.
         for figure in ["fig-block-size", "fig-loftq"] {
             let waking = Rc::downgrade(page);
@@ -181,29 +213,40 @@ impl ChapterView for QloraView {
                 codes_chart(area, codes, theme)
             })?;
         }
-        if everything || matrix_moved || self.figure.is_none() {
-            self.figure = Some(match self.figure.take() {
-                Some(figure) => figure.update(&params),
-                None => QuantFigure::new(&params),
-            });
-            self.paint_matrix(&params)?;
+        // A new width or theme repaints what is there; a new matrix or block quantises again.
+        let shown = self.view.as_ref().is_some_and(|view| {
+            let (wanted, _) = params.clamped();
+            QloraParams {
+                block: view.params.block,
+                ..wanted
+            } == view.params
+        });
+        if everything && shown {
+            self.paint_view()?;
+        } else if everything || matrix_moved || changed == Some("qh") || self.view.is_none() {
+            self.quantise(params, changed == Some("qh"))?;
+        }
+        if everything || matrix_moved {
             self.request(params)?;
         }
-        if let Some(figure) = self.figure.as_mut() {
-            figure.select_block(params.block);
+        // The worker's charts ring the chosen code and block size and mark the rank; the memory
+        // table follows the rank and block size. Other controls leave them as they are.
+        let moves = |keys: &[&str]| everything || changed.is_some_and(|key| keys.contains(&key));
+        if moves(&["qr", "qb", "qc"]) {
+            self.paint_worker_figures(&params)?;
         }
-        self.paint_histogram()?;
-        self.paint_worker_figures(&params)?;
-        let memory = MemoryFigure {
-            rank: params.rank as u64,
-            quant: QuantSettings {
-                block_size: params.block_size as u64,
-                double_quantised: true,
-            },
-        };
-        super::datatable::fill(&page_document()?, &self.memory_table, &[memory.table()])?;
-        self.memory_caption
-            .set_text_content(Some(&memory.caption()));
+        if moves(&["qr", "qb"]) {
+            let memory = MemoryFigure {
+                rank: params.rank as u64,
+                quant: QuantSettings {
+                    block_size: params.block_size as u64,
+                    double_quantised: true,
+                },
+            };
+            super::datatable::fill(&page_document()?, &self.memory_table, &[memory.table()])?;
+            self.memory_caption
+                .set_text_content(Some(&memory.caption()));
+        }
         Ok(())
     }
 
@@ -217,10 +260,11 @@ impl ChapterView for QloraView {
     fn downloads(&self, _state: &QloraPage, figure: FigureId) -> Vec<Download> {
         match figure {
             FigureId::Codes => self.codes.downloads(),
-            FigureId::Quantisation => self
-                .figure
-                .as_ref()
-                .map_or(Vec::new(), QuantFigure::downloads),
+            FigureId::Quantisation => match (&self.figure, &self.view) {
+                (Some(figure), _) => figure.downloads(),
+                (None, Some(view)) => view.downloads(),
+                (None, None) => Vec::new(),
+            },
             FigureId::BlockSize => self.received.iter().map(|(_, s)| s.download()).collect(),
             FigureId::Loftq => self.loftq(0).map(|f| f.download()).into_iter().collect(),
             _ => Vec::new(),
@@ -246,59 +290,93 @@ impl ChapterView for QloraView {
 }
 
 impl QloraView {
-    /// Paints W's corner, its 4-bit copy and the error, and the figure's caption.
-    fn paint_matrix(&self, params: &QloraParams) -> Result<(), JsValue> {
-        let Some(figure) = &self.figure else {
+    /// Quantises W at `params` here when it is small enough, or asks the quantising worker; a new
+    /// chosen block (`block_only`) recomputes only the histogram.
+    fn quantise(&mut self, params: QloraParams, block_only: bool) -> Result<(), JsValue> {
+        if params.size > MAIN_THREAD_SIDE {
+            self.figure = None;
+            self.quant_status.class_list().add_1("busy")?;
+            self.quant_status
+                .set_text_content(Some(&quantising_status(&params)));
+            self.quantiser.wake()?;
+            return self.quantiser.send(|job| Request::Quantise { job, params });
+        }
+        self.quant_status.class_list().remove_1("busy")?;
+        self.quant_status.set_text_content(None);
+        let mut figure = match self.figure.take() {
+            Some(figure) => figure.update(&params),
+            None => QuantFigure::new(&params),
+        };
+        figure.select_block(params.block);
+        match self.view.as_mut() {
+            Some(view) if block_only && view.params.size == params.size => {
+                view.params = figure.params;
+                view.histogram = figure.histogram();
+                view.histogram_caption = figure.histogram_caption();
+            }
+            _ => self.view = Some(QuantView::of(&figure)),
+        }
+        self.figure = Some(figure);
+        self.paint_view()
+    }
+
+    /// Takes the quantising worker's message: the view of the latest W.
+    fn on_quantised(&mut self, data: &JsValue) -> Result<(), JsValue> {
+        let Some(Answer::Quantised { view, ms, .. }) = self.quantiser.receive(data)? else {
             return Ok(());
         };
-        let corners = QuantMatrix::ALL.map(|id| figure.corner(id, CORNER));
-        let largest = |m: &nalgebra::DMatrix<f64>| m.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
-        let shared = largest(&corners[0]).max(largest(&corners[1]));
-        let side = corners[0].nrows();
+        self.view = Some(*view);
+        self.quant_status.class_list().remove_1("busy")?;
+        self.quant_status
+            .set_text_content(Some(&quantised_status(ms)));
+        self.paint_view()
+    }
+
+    /// Paints W's corner, its 4-bit copy and the error, the captions, double quantisation's sums
+    /// and the chosen block's histogram, from the view.
+    fn paint_view(&self) -> Result<(), JsValue> {
+        let Some(view) = &self.view else {
+            return Ok(());
+        };
+        let corners: Vec<DMatrix<f64>> = view
+            .corners
+            .iter()
+            .filter_map(MatrixData::to_matrix)
+            .collect();
+        let largest = |m: &DMatrix<f64>| m.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+        let shared = corners.iter().take(2).map(largest).fold(0.0, f64::max);
         // Three heatmaps side by side with room between them; stacked, each takes the width.
         let per_map = if self.heatmap_width < STACKED_BELOW {
             self.heatmap_width
         } else {
             (self.heatmap_width - 48.0) / 3.0
         };
-        let cell = cell_size(per_map, side as f64, (1.0, 6.0))?;
         for ((heatmap, corner), id) in self.heatmaps.iter().zip(&corners).zip(QuantMatrix::ALL) {
             let half_range = if id == QuantMatrix::Error {
                 largest(corner)
             } else {
                 shared
             };
+            let side = corner.nrows();
+            let cell = cell_size(per_map, side as f64, (1.0, 6.0))?;
             let rgba = heatmap_rgba(corner, Diverging::new(half_range));
             heatmap.paint(&rgba, side, side, cell)?;
-            let what = if side < params.size {
-                format!("{} (top-left {side}×{side})", id.name())
-            } else {
-                id.name().to_string()
-            };
-            heatmap.label.set_text_content(Some(&what));
+            heatmap
+                .label
+                .set_text_content(Some(&id.corner_name(side, view.params.size)));
         }
-        self.quant_caption.set_text_content(Some(&figure.caption()));
-        let double = DoubleQuantFigure::new(figure);
-        for (element, sum) in self.dq_sums.iter().zip(double.sums()) {
-            element.set_text_content(Some(&sum));
+        self.quant_caption.set_text_content(Some(&view.caption));
+        for (element, sum) in self.dq_sums.iter().zip(&view.double_sums) {
+            element.set_text_content(Some(sum));
         }
-        self.dq_caption.set_text_content(Some(&double.caption()));
-        Ok(())
-    }
-
-    /// Paints the chosen block's histogram.
-    fn paint_histogram(&self) -> Result<(), JsValue> {
-        let Some(figure) = &self.figure else {
-            return Ok(());
-        };
-        let histogram = figure.histogram();
-        let code = figure.params.code;
+        self.dq_caption.set_text_content(Some(&view.double_caption));
         let theme = self.theme;
+        let code = view.params.code;
         paint_chart(&self.hist_chart, self.width, CHART_HEIGHT, |area| {
-            histogram_chart(area, &histogram, code, &theme)
+            histogram_chart(area, &view.histogram, code, &theme)
         })?;
         self.hist_caption
-            .set_text_content(Some(&figure.histogram_caption()));
+            .set_text_content(Some(&view.histogram_caption));
         Ok(())
     }
 

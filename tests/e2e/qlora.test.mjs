@@ -45,3 +45,17 @@ test('a figure embeds alone, in the dark theme', async () => {
   assert.equal(await page.$eval('#fig-nf4-codes', (el) => el.offsetParent), null);
   assert.deepEqual(consoleMessages, []);
 });
+
+test('a W larger than 128×128 is quantised in a worker, and a new block is shown from it', async () => {
+  const { page, consoleMessages } = await open({ path: 'qlora/', query: '?v=1&qn=512' });
+  await waitForText(page, 'q-quant-status', /^Quantised in [\d,]+ ms in a background worker\.$/, 20000);
+  assert.match(await textOf(page, 'q-quant-caption'), /^W is 512×512 \(normal\)\. NF4 in blocks of 64: 4,096 absmax constants\./);
+  assert.match(await textOf(page, 'q-label-w'), /top-left 64×64/);
+  await press(page, 'qh', 'ArrowRight');
+  await waitForText(page, 'q-hist-caption', /^Block 2 \(from row 1, column 65\)/);
+  // Back under the threshold, the main thread quantises again and the worker's status goes.
+  await page.evaluate(() => { const el = document.getElementById('qn'); el.value = '128'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+  await waitForText(page, 'q-quant-caption', /^W is 128×128/);
+  assert.equal(await textOf(page, 'q-quant-status'), '');
+  assert.deepEqual(consoleMessages, []);
+});

@@ -200,6 +200,60 @@ fn the_quantisation_errors_numbers_travel_and_match_the_core() {
     assert_eq!(back, answer);
 }
 
+#[test]
+fn a_matrix_quantised_in_the_worker_shows_what_the_main_thread_would() {
+    use lora_explorer::figures::qlora::{QloraParams, QuantFigure, QuantView, CORNER};
+    let mut worker = Workbenches::default();
+    let first = QloraParams {
+        size: 512,
+        block: 3,
+        ..QloraParams::default()
+    };
+    // A new code, then a new chosen block, on the same W: the worker keeps W between them.
+    let second = QloraParams {
+        block_size: 256,
+        ..first
+    };
+    let third = QloraParams {
+        block: 700,
+        ..second
+    };
+    for (job, params) in [(1, first), (2, second), (3, third)] {
+        let request = Request::Quantise { job, params };
+        let read = Request::from_bytes(&request.to_bytes().unwrap()).unwrap();
+        let answer = worker.answer(read, || 0.0);
+        let back = Answer::from_bytes(&answer.to_bytes().unwrap()).unwrap();
+        assert_eq!(back, answer);
+        let Answer::Quantised {
+            job: answered,
+            view,
+            ..
+        } = answer
+        else {
+            panic!("not the quantised matrix: {answer:?}");
+        };
+        assert_eq!(answered, job);
+        let mut figure = QuantFigure::new(&params);
+        figure.select_block(params.block);
+        assert_eq!(*view, QuantView::of(&figure));
+        assert_eq!(view.histogram.block, params.block);
+        assert_eq!(
+            (view.corners[0].rows, view.corners[0].cols),
+            (CORNER, CORNER)
+        );
+        // What the page can download of it: the three corners.
+        let names: Vec<String> = view.downloads().into_iter().map(|d| d.name).collect();
+        assert_eq!(
+            names,
+            [
+                "lora-explorer-qlora-W-top-left-64x64.csv",
+                "lora-explorer-qlora-dequantised-top-left-64x64.csv",
+                "lora-explorer-qlora-error-top-left-64x64.csv"
+            ]
+        );
+    }
+}
+
 /// A clock that moves one millisecond each time it is read.
 fn ticking() -> impl Fn() -> f64 {
     let now = std::cell::Cell::new(0.0);
