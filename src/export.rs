@@ -34,6 +34,15 @@ pub fn matrix_csv(m: &DMatrix<f64>) -> String {
     out
 }
 
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
 /// Values as a one-column CSV.
 pub fn column_csv(values: &[f64]) -> String {
     values.iter().map(|v| format!("{v:.16e}\n")).collect()
