@@ -937,20 +937,21 @@ mod exports {
     fn csv(text: &str) -> Vec<Vec<String>> {
         text.lines()
             .map(|line| {
-                let mut fields = vec![String::new()];
+                let (mut fields, mut field) = (Vec::new(), String::new());
                 let mut quoted = false;
                 let mut chars = line.chars().peekable();
                 while let Some(c) = chars.next() {
                     match (c, quoted) {
                         ('"', true) if chars.peek() == Some(&'"') => {
                             chars.next();
-                            fields.last_mut().unwrap().push('"');
+                            field.push('"');
                         }
                         ('"', _) => quoted = !quoted,
-                        (',', false) => fields.push(String::new()),
-                        _ => fields.last_mut().unwrap().push(c),
+                        (',', false) => fields.push(std::mem::take(&mut field)),
+                        _ => field.push(c),
                     }
                 }
+                fields.push(field);
                 fields
             })
             .collect()
