@@ -957,10 +957,12 @@ fn target_lines(targets: &Targets, layout: Layout) -> Vec<String> {
 /// α/r (or α/√r) worked out: "16/8 = 2", or "16/√8 = 5.66".
 fn scale_worked(alpha: f64, r: u64, rslora: bool) -> String {
     let value = scale(alpha, r, rslora);
-    let value = if value.fract() == 0.0 {
+    let rounded = crate::format::significant(value, 3);
+    // Exact in three figures (2, 0.5): written without trailing zeros.
+    let value = if rounded.parse() == Ok(value) {
         format_float(value)
     } else {
-        crate::format::significant(value, 3)
+        rounded
     };
     let root = if rslora { "√" } else { "" };
     format!("{}/{root}{r} = {value}", format_float(alpha))

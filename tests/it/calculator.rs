@@ -864,6 +864,11 @@ mod rank_per_type {
             .unwrap();
         assert_eq!(mlp[3], "16");
         assert_eq!(mlp[4], "16 × (11,008 + 4,096) = 241,664");
+        let page = page_at(&[("kt", "mlp"), ("kg", "1"), ("kx", "24"), ("kz", "12")]);
+        assert_eq!(
+            readout(&page.calculator).scale,
+            "The MLP's updates are scaled by α/r = 12/24 = 0.5, every other update by 16/8 = 2."
+        );
         // The same α leaves alpha_pattern out; rsLoRA scales by √r.
         let page = page_at(&[("kt", "mlp"), ("kg", "1"), ("kz", "16"), ("ks", "1")]);
         let shown = readout(&page.calculator);
