@@ -125,22 +125,13 @@ const TRAINABLE_BYTES: [(&str, u64); 3] = [
     ("Adam's two moments (fp32)", 8),
 ];
 
-/// The rank of the layer at `path`: the first `rank_pattern` name it matches, or r.
-fn rank_for(choices: &Choices, path: &str) -> u64 {
-    choices
-        .rank_pattern
+/// The value a PEFT pattern (`rank_pattern`, `alpha_pattern`) gives the layer at `path`: the
+/// first name it matches, or `default`.
+fn pattern_value<T: Copy>(pattern: &[(String, T)], path: &str, default: T) -> T {
+    pattern
         .iter()
         .find(|(name, _)| peft_matches(name, path))
-        .map_or(choices.r, |&(_, r)| r)
-}
-
-/// The α of the layer at `path`: the first `alpha_pattern` name it matches, or α.
-fn alpha_for(choices: &Choices, path: &str) -> f64 {
-    choices
-        .alpha_pattern
-        .iter()
-        .find(|(name, _)| peft_matches(name, path))
-        .map_or(choices.alpha, |&(_, a)| a)
+        .map_or(default, |&(_, value)| value)
 }
 
 /// A layer's path without its block prefix: "model.layers.3.mlp.up_proj" → "mlp.up_proj".
@@ -182,8 +173,8 @@ pub fn calculate(arch: &Architecture, choices: &Choices) -> Result<Calculation, 
     let linears = arch.linears();
     let mut groups: Vec<AdaptedGroup> = Vec::new();
     for linear in linears.iter().filter(|l| adapts(&choices.targets, l)) {
-        let r = rank_for(choices, &linear.path);
-        let alpha = alpha_for(choices, &linear.path);
+        let r = pattern_value(&choices.rank_pattern, &linear.path, choices.r);
+        let alpha = pattern_value(&choices.alpha_pattern, &linear.path, choices.alpha);
         let dora = if choices.use_dora {
             linear.out_features
         } else {

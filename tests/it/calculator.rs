@@ -8,6 +8,7 @@ use lora_explorer::math::models::{
     nf4_double_quant_bits, nf4_double_quant_bytes, peft_matches, Architecture, Layout, ModelDtype,
     Published, PRESETS,
 };
+use lora_explorer::state::{CalculatorPage, ChapterState};
 
 fn preset(name: &str) -> &'static Architecture {
     match PRESETS.iter().find(|a| a.name == name) {
@@ -32,6 +33,17 @@ fn choices(targets: Targets, r: u64) -> Choices {
         dtype: ModelDtype::Bf16,
         batch: None,
     }
+}
+
+/// The calculator's page with `settings` applied, as a link would apply them.
+fn page_at(settings: &[(&str, &str)]) -> CalculatorPage {
+    let mut page = CalculatorPage::default();
+    for (key, value) in settings {
+        if let Err(err) = page.set(key, value) {
+            panic!("{key} = {value}: {err}");
+        }
+    }
+    page
 }
 
 #[test]
@@ -375,19 +387,9 @@ mod page {
     use lora_explorer::figures::FigureId;
     use lora_explorer::math::models::{Layout, ModelDtype, PRESETS};
     use lora_explorer::render::charts::Part;
-    use lora_explorer::state::{
-        CalculatorPage, CalculatorState, ChapterState, TargetSet, MODEL_IDS,
-    };
+    use lora_explorer::state::{CalculatorState, TargetSet, MODEL_IDS};
 
-    fn page_at(settings: &[(&str, &str)]) -> CalculatorPage {
-        let mut page = CalculatorPage::default();
-        for (key, value) in settings {
-            if let Err(err) = page.set(key, value) {
-                panic!("{key} = {value}: {err}");
-            }
-        }
-        page
-    }
+    use super::page_at;
 
     #[test]
     fn the_model_ids_follow_the_presets() {
@@ -685,6 +687,8 @@ mod rank_per_type {
     use lora_explorer::math::models::{Architecture, Layout, PRESETS};
     use lora_explorer::state::{CalculatorPage, ChapterState, TargetSet, MODEL_IDS};
 
+    use super::page_at;
+
     /// Whether a layer is an attention projection or one of the MLP's.
     #[derive(Clone, Copy, PartialEq)]
     enum Kind {
@@ -692,37 +696,34 @@ mod rank_per_type {
         Mlp,
     }
 
-    /// One block's Linear layers as (PEFT's short name, in, out, kind, adapted by the target set),
-    /// from the configuration's numbers, written out per family.
+    /// One block's Linear layers as (in, out, kind, whether the target set adapts it), from the
+    /// configuration's numbers, written out per family.
     fn block(arch: &Architecture, set: TargetSet) -> Vec<(u64, u64, Kind, bool)> {
         let (d, i) = (arch.hidden, arch.intermediate);
         let head = d / arch.heads;
         let (q, kv) = (arch.heads * head, arch.kv_heads * head);
         use Kind::{Attention as A, Mlp as M};
+        // GPT-3's and the encoders' key/value heads are their heads: q and kv are d.
         let layers: Vec<(&str, u64, u64, Kind)> = match arch.layout {
-            Layout::Llama => vec![
-                ("q", d, q, A),
-                ("k", d, kv, A),
-                ("v", d, kv, A),
-                ("o", q, d, A),
-                ("gate", d, i, M),
-                ("up", d, i, M),
-                ("down", i, d, M),
-            ],
-            Layout::Gpt3 | Layout::Encoder => vec![
-                ("q", d, d, A),
-                ("k", d, d, A),
-                ("v", d, d, A),
-                ("o", d, d, A),
-                ("up", d, i, M),
-                ("down", i, d, M),
-            ],
             Layout::Gpt2 => vec![
                 ("qkv", d, 3 * d, A),
                 ("o", d, d, A),
                 ("up", d, i, M),
                 ("down", i, d, M),
             ],
+            layout => {
+                let mut all = vec![
+                    ("q", d, q, A),
+                    ("k", d, kv, A),
+                    ("v", d, kv, A),
+                    ("o", q, d, A),
+                ];
+                if layout == Layout::Llama {
+                    all.push(("gate", d, i, M));
+                }
+                all.extend([("up", d, i, M), ("down", i, d, M)]);
+                all
+            }
         };
         layers
             .into_iter()
@@ -756,16 +757,6 @@ mod rank_per_type {
             0
         };
         arch.layers * per_block + pooler
-    }
-
-    fn page_at(settings: &[(&str, &str)]) -> CalculatorPage {
-        let mut page = CalculatorPage::default();
-        for (key, value) in settings {
-            if let Err(err) = page.set(key, value) {
-                panic!("{key} = {value}: {err}");
-            }
-        }
-        page
     }
 
     /// The choices' patterns as adapter_config.json writes them.
@@ -973,44 +964,11 @@ mod exports {
                 "lora-explorer-calculator-llama-2-7b-totals.csv"
             ]
         );
-        let layers = csv(&files[0].text);
         assert_eq!(
-            layers,
-            [
-                [
-                    "layers",
-                    "count",
-                    "in_features",
-                    "out_features",
-                    "r",
-                    "alpha",
-                    "scale",
-                    "params_each",
-                    "params"
-                ],
-                [
-                    "self_attn.q_proj",
-                    "32",
-                    "4096",
-                    "4096",
-                    "8",
-                    "16",
-                    "2",
-                    "65536",
-                    "2097152"
-                ],
-                [
-                    "self_attn.v_proj",
-                    "32",
-                    "4096",
-                    "4096",
-                    "8",
-                    "16",
-                    "2",
-                    "65536",
-                    "2097152"
-                ],
-            ]
+            files[0].text,
+            "layers,count,in_features,out_features,r,alpha,scale,params_each,params\n\
+             self_attn.q_proj,32,4096,4096,8,16,2,65536,2097152\n\
+             self_attn.v_proj,32,4096,4096,8,16,2,65536,2097152\n"
         );
         let totals = csv(&files[1].text);
         assert_eq!(totals[1], ["trainable_params", "4194304"]);

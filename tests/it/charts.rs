@@ -980,18 +980,23 @@ mod training_charts {
 
 mod inspector_charts {
     use super::*;
-    use lora_explorer::adapter::inspect;
+    use lora_explorer::adapter::{inspect, Inspection};
     use lora_explorer::figures::inspector::{per_layer, LayerSeries};
     use lora_explorer::render::charts::{layer_norms_chart, module_spectrum_chart};
 
     use crate::adapter_files::{small_adapter, SMALL_CONFIG};
 
-    #[test]
-    fn the_layer_chart_has_a_line_a_module_kind_and_survives_no_points() {
-        let inspection = match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
+    /// The small adapter, inspected with its config.
+    fn small_inspection() -> Inspection {
+        match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
             Ok(inspection) => inspection,
             Err(e) => panic!("the small adapter should inspect: {e}"),
-        };
+        }
+    }
+
+    #[test]
+    fn the_layer_chart_has_a_line_a_module_kind_and_survives_no_points() {
+        let inspection = small_inspection();
         let series = per_layer(&inspection);
         for theme in [Theme::light(), Theme::dark()] {
             check(
@@ -1026,10 +1031,7 @@ mod inspector_charts {
 
     #[test]
     fn the_spectrum_chart_marks_the_90_percent_rank_and_the_stable_rank() {
-        let inspection = match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
-            Ok(inspection) => inspection,
-            Err(e) => panic!("the small adapter should inspect: {e}"),
-        };
+        let inspection = small_inspection();
         let mut m = inspection.modules[0].clone();
         let svg = check(
             |area| module_spectrum_chart(area, &m, &Theme::dark()),
@@ -1098,10 +1100,7 @@ mod inspector_charts {
 
     #[test]
     fn on_a_phone_the_spectrums_marker_labels_go_in_the_legend() {
-        let inspection = match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
-            Ok(inspection) => inspection,
-            Err(e) => panic!("the small adapter should inspect: {e}"),
-        };
+        let inspection = small_inspection();
         // Two markers a fraction of an index apart: the 90% rank after σ₂, the stable rank 1.39.
         let mut m = inspection.modules[1].clone();
         m.singular_values = vec![9.0, 6.0];
