@@ -1234,11 +1234,10 @@ pub const FIGURES: [FigureId; 3] = [
 ];
 
 /// The model and its calculation at `state`, or None for a shape that is not a model.
-fn calculation(state: &CalculatorState) -> Option<(Architecture, Choices, Calculation)> {
+fn calculation(state: &CalculatorState) -> Option<(Architecture, Calculation)> {
     let arch = model_of(state);
-    let choices = choices_of(state, &arch);
-    let calc = calculate(&arch, &choices).ok()?;
-    Some((arch, choices, calc))
+    let calc = calculate(&arch, &choices_of(state, &arch)).ok()?;
+    Some((arch, calc))
 }
 
 /// A number for a CSV file: the shortest text that reads back as the same f64.
@@ -1253,7 +1252,7 @@ pub fn downloads(figure: FigureId, state: &CalculatorState) -> Vec<Download> {
     let model = MODEL_IDS.get(state.model).copied().unwrap_or("custom");
     match figure {
         FigureId::Calculator => {
-            let Some((_, _, calc)) = calculation(state) else {
+            let Some((_, calc)) = calculation(state) else {
                 return Vec::new();
             };
             let mut groups = String::from(
@@ -1295,7 +1294,7 @@ pub fn downloads(figure: FigureId, state: &CalculatorState) -> Vec<Download> {
             ]
         }
         FigureId::CalculatorMemory => {
-            let Some((_, _, calc)) = calculation(state) else {
+            let Some((_, calc)) = calculation(state) else {
                 return Vec::new();
             };
             let mut text = String::from("what,bytes,formula\n");
@@ -1356,10 +1355,10 @@ pub fn downloads(figure: FigureId, state: &CalculatorState) -> Vec<Download> {
 pub fn tables(figure: FigureId, state: &CalculatorState) -> Vec<Table> {
     match figure {
         FigureId::Calculator => calculation(state)
-            .map(|(arch, _, calc)| calculator_tables(&arch, &calc))
+            .map(|(arch, calc)| calculator_tables(&arch, &calc))
             .unwrap_or_default(),
         FigureId::CalculatorMemory => calculation(state)
-            .map(|(arch, _, calc)| vec![memory_table(&arch, &calc)])
+            .map(|(arch, calc)| vec![memory_table(&arch, &calc)])
             .unwrap_or_default(),
         FigureId::PaperCheck => vec![paper_table()],
         _ => Vec::new(),
