@@ -34,6 +34,35 @@ pub fn matrix_csv(m: &DMatrix<f64>) -> String {
     out
 }
 
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// What the CSV panel says of `files`: its label, and how the files read (a file with a header
+/// row starts with a column's name, a file without one with a number).
+pub fn csv_texts(files: &[Download]) -> (&'static str, &'static str) {
+    let headed = files
+        .iter()
+        .filter(|f| f.text.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .count();
+    let note = if files.is_empty() {
+        "The numbers are still being computed, or there are none at these settings."
+    } else if headed == files.len() {
+        "One row a line, under a header row that names the columns; numbers in full."
+    } else if headed == 0 {
+        "Values with 17 significant digits, one row a line, no header."
+    } else {
+        "One row a line, numbers in full; a file whose first row names the columns has a header, \
+         the others have none."
+    };
+    ("This figure's numbers as CSV", note)
+}
+
 /// Values as a one-column CSV.
 pub fn column_csv(values: &[f64]) -> String {
     values.iter().map(|v| format!("{v:.16e}\n")).collect()

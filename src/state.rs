@@ -906,7 +906,7 @@ pub const DTYPE_NAMES: [&str; 4] = ["fp32", "bf16", "int8", "nf4"];
 /// weights are stored and the batch for the activation estimate. LLaMA-2 7B with r = 8 on W_q and
 /// W_v, α = 16, in bf16, is where the page starts; the custom shape starts as LLaMA-2 7B's.
 #[rustfmt::skip]
-pub const CALCULATOR: [Control; 17] = [
+pub const CALCULATOR: [Control; 20] = [
     Control::choice("km", "Model", &MODEL_IDS, 9),
     Control::choice("kf", "Family", &FAMILY_NAMES, 3),
     Control::slider("kw", "Width (hidden size)", (64.0, 16_384.0, 64.0), 4096.0, OutOf("width")),
@@ -918,6 +918,9 @@ pub const CALCULATOR: [Control; 17] = [
     Control::choice("kt", "Layers to adapt", &TargetSet::NAMES, 0),
     Control::slider("kr", "r, the rank", (1.0, 256.0, 1.0), 8.0, OutOf("rank")),
     Control::slider("ka", "α, lora_alpha", (1.0, 512.0, 1.0), 16.0, OutOf("alpha")),
+    Control::toggle("kg", "The MLP's own rank and α (rank_pattern)", false),
+    Control::slider("kx", "The MLP's rank", (1.0, 256.0, 1.0), 16.0, OutOf("MLP rank")),
+    Control::slider("kz", "The MLP's α", (1.0, 512.0, 1.0), 32.0, OutOf("MLP alpha")),
     Control::toggle("ks", "rsLoRA (scale α/√r)", false),
     Control::toggle("kd", "DoRA (a magnitude a row)", false),
     Control::choice("kq", "Frozen weights stored as", &DTYPE_NAMES, 1),
@@ -951,6 +954,12 @@ pub struct CalculatorState {
     pub r: u32,
     /// PEFT's `lora_alpha`.
     pub alpha: f64,
+    /// Whether the MLP's layers get a rank and α of their own (`rank_pattern`, `alpha_pattern`).
+    pub per_type: bool,
+    /// The MLP's rank, when it has its own.
+    pub mlp_r: u32,
+    /// The MLP's α, when it has its own.
+    pub mlp_alpha: f64,
     /// Scale by α/√r (rsLoRA).
     pub rslora: bool,
     /// DoRA's magnitudes.
@@ -986,6 +995,9 @@ impl Default for CalculatorState {
             targets: TargetSet::QueryValue,
             r: 0,
             alpha: 0.0,
+            per_type: false,
+            mlp_r: 0,
+            mlp_alpha: 0.0,
             rslora: false,
             dora: false,
             dtype: ModelDtype::Bf16,
@@ -1026,11 +1038,14 @@ impl Section for CalculatorState {
             8 => position(&TargetSet::ALL, &self.targets),
             9 => f64::from(self.r),
             10 => self.alpha,
-            11 => flag(self.rslora),
-            12 => flag(self.dora),
-            13 => position(&ModelDtype::ALL, &self.dtype),
-            14 => flag(self.activations),
-            15 => f64::from(self.batch),
+            11 => flag(self.per_type),
+            12 => f64::from(self.mlp_r),
+            13 => self.mlp_alpha,
+            14 => flag(self.rslora),
+            15 => flag(self.dora),
+            16 => position(&ModelDtype::ALL, &self.dtype),
+            17 => flag(self.activations),
+            18 => f64::from(self.batch),
             _ => f64::from(self.seq_len),
         }
     }
@@ -1049,11 +1064,14 @@ impl Section for CalculatorState {
             8 => self.targets = nth(&TargetSet::ALL, value).unwrap_or(TargetSet::QueryValue),
             9 => self.r = count,
             10 => self.alpha = value,
-            11 => self.rslora = value != 0.0,
-            12 => self.dora = value != 0.0,
-            13 => self.dtype = nth(&ModelDtype::ALL, value).unwrap_or(ModelDtype::Bf16),
-            14 => self.activations = value != 0.0,
-            15 => self.batch = count,
+            11 => self.per_type = value != 0.0,
+            12 => self.mlp_r = count,
+            13 => self.mlp_alpha = value,
+            14 => self.rslora = value != 0.0,
+            15 => self.dora = value != 0.0,
+            16 => self.dtype = nth(&ModelDtype::ALL, value).unwrap_or(ModelDtype::Bf16),
+            17 => self.activations = value != 0.0,
+            18 => self.batch = count,
             _ => self.seq_len = count,
         }
     }

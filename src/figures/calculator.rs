@@ -3,14 +3,16 @@
 //! checked against its published size, the adapter file, a training-memory breakdown with its
 //! formulas, and the `LoraConfig` to copy. It also checks the LoRA paper's printed counts.
 
+use crate::export::{csv_field, Download};
 use crate::figures::tables::Table;
+use crate::figures::FigureId;
 use crate::format::{bytes, count_sig, thousands};
 use crate::math::models::{
     nf4_double_quant_bits, nf4_double_quant_bytes, peft_matches, Architecture, Layout, Linear,
     ModelDtype, Published, MAX_WIDTH, PRESETS,
 };
 use crate::render::charts::{BreakdownBar, Part};
-use crate::state::{format_float, CalculatorState, TargetSet};
+use crate::state::{format_float, CalculatorState, TargetSet, MODEL_IDS};
 
 /// Which layers get an adapter.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +43,8 @@ pub struct Choices {
     pub alpha: f64,
     /// Ranks for some layers, PEFT's `rank_pattern`: (name, rank), the first matching name wins.
     pub rank_pattern: Vec<(String, u64)>,
+    /// α for some layers, PEFT's `alpha_pattern`: (name, α), the first matching name wins.
+    pub alpha_pattern: Vec<(String, f64)>,
     /// Scale by α/√r instead of α/r (rsLoRA).
     pub use_rslora: bool,
     /// DoRA: one trainable magnitude a row of each adapted weight.
@@ -64,6 +68,8 @@ pub struct AdaptedGroup {
     pub out_features: u64,
     /// Their rank.
     pub r: u64,
+    /// Their α.
+    pub alpha: f64,
     /// Trainable parameters of one: r·(in + out), plus out with DoRA.
     pub params_each: u64,
     /// The scale of their update: α/r, or α/√r with rsLoRA.
@@ -119,13 +125,13 @@ const TRAINABLE_BYTES: [(&str, u64); 3] = [
     ("Adam's two moments (fp32)", 8),
 ];
 
-/// The rank of the layer at `path`: the first `rank_pattern` name it matches, or r.
-fn rank_for(choices: &Choices, path: &str) -> u64 {
-    choices
-        .rank_pattern
+/// The value a PEFT pattern (`rank_pattern`, `alpha_pattern`) gives the layer at `path`: the
+/// first name it matches, or `default`.
+fn pattern_value<T: Copy>(pattern: &[(String, T)], path: &str, default: T) -> T {
+    pattern
         .iter()
         .find(|(name, _)| peft_matches(name, path))
-        .map_or(choices.r, |&(_, r)| r)
+        .map_or(default, |&(_, value)| value)
 }
 
 /// A layer's path without its block prefix: "model.layers.3.mlp.up_proj" → "mlp.up_proj".
@@ -167,7 +173,8 @@ pub fn calculate(arch: &Architecture, choices: &Choices) -> Result<Calculation, 
     let linears = arch.linears();
     let mut groups: Vec<AdaptedGroup> = Vec::new();
     for linear in linears.iter().filter(|l| adapts(&choices.targets, l)) {
-        let r = rank_for(choices, &linear.path);
+        let r = pattern_value(&choices.rank_pattern, &linear.path, choices.r);
+        let alpha = pattern_value(&choices.alpha_pattern, &linear.path, choices.alpha);
         let dora = if choices.use_dora {
             linear.out_features
         } else {
@@ -179,12 +186,13 @@ pub fn calculate(arch: &Architecture, choices: &Choices) -> Result<Calculation, 
             in_features: linear.in_features,
             out_features: linear.out_features,
             r,
+            alpha,
             params_each: r * (linear.in_features + linear.out_features) + dora,
-            scale: scale(choices.alpha, r, choices.use_rslora),
+            scale: scale(alpha, r, choices.use_rslora),
         };
         match groups.iter_mut().find(|g| {
             g.role == group.role
-                && g.r == r
+                && (g.r, g.alpha) == (r, alpha)
                 && (g.in_features, g.out_features) == (group.in_features, group.out_features)
         }) {
             Some(g) => g.count += 1,
@@ -398,6 +406,25 @@ fn py_str(text: &str) -> String {
     out
 }
 
+/// A comment for the `LoraConfig` when a later pattern name would also match an earlier one's
+/// layers, so the order of the entries matters.
+fn pattern_order_note<T>(pattern: &[(String, T)]) -> Option<String> {
+    pattern.iter().enumerate().find_map(|(i, (first, _))| {
+        pattern[i + 1..]
+            .iter()
+            .find(|(later, _)| peft_matches(later, first))
+            .map(|(later, _)| {
+                format!(
+                    "    # {} also matches {}: PEFT takes the first name that matches, so {} \
+                     comes first.\n",
+                    py_str(later),
+                    py_str(first),
+                    py_str(first)
+                )
+            })
+    })
+}
+
 /// PEFT's `LoraConfig` for the choices, with the quantisation config when the model is quantised.
 pub fn lora_config(arch: &Architecture, choices: &Choices) -> String {
     let mut out = String::new();
@@ -433,6 +460,9 @@ pub fn lora_config(arch: &Architecture, choices: &Choices) -> String {
         choices.r,
         format_float(choices.alpha)
     ));
+    if let Some(note) = pattern_order_note(&choices.rank_pattern) {
+        out.push_str(&note);
+    }
     if !choices.rank_pattern.is_empty() {
         let entries: Vec<String> = choices
             .rank_pattern
@@ -440,6 +470,14 @@ pub fn lora_config(arch: &Architecture, choices: &Choices) -> String {
             .map(|(name, r)| format!("{}: {r}", py_str(name)))
             .collect();
         out.push_str(&format!("    rank_pattern={{{}}},\n", entries.join(", ")));
+    }
+    if !choices.alpha_pattern.is_empty() {
+        let entries: Vec<String> = choices
+            .alpha_pattern
+            .iter()
+            .map(|(name, a)| format!("{}: {}", py_str(name), format_float(*a)))
+            .collect();
+        out.push_str(&format!("    alpha_pattern={{{}}},\n", entries.join(", ")));
     }
     if choices.use_rslora {
         out.push_str("    use_rslora=True,  # the scale is alpha / sqrt(r)\n");
@@ -660,6 +698,7 @@ pub fn paper_choices(row: &PaperRow) -> Choices {
         r: row.r,
         alpha: row.r as f64,
         rank_pattern: Vec::new(),
+        alpha_pattern: Vec::new(),
         use_rslora: false,
         use_dora: false,
         dtype: ModelDtype::Bf16,
@@ -734,13 +773,86 @@ pub fn model_of(state: &CalculatorState) -> Architecture {
     }
 }
 
-/// The reader's choices in the calculator's state, for the model `layout` lays out.
-pub fn choices_of(state: &CalculatorState, layout: Layout) -> Choices {
+/// The pattern names that give the MLP of a model laid out as `layout` a rank and α of its own,
+/// in the order PEFT tries them (the first name that matches a layer decides), each with whether
+/// it names MLP layers. An encoder's "output.dense" also matches the attention output's path, so
+/// "attention.output.dense" comes first and keeps the attention's rank.
+fn mlp_pattern_names(layout: Layout) -> &'static [(&'static str, bool)] {
+    match layout {
+        Layout::Encoder => &[
+            ("attention.output.dense", false),
+            ("intermediate.dense", true),
+            ("output.dense", true),
+        ],
+        Layout::Gpt2 => &[("c_fc", true), ("mlp.c_proj", true)],
+        Layout::Gpt3 => &[("fc1", true), ("fc2", true)],
+        Layout::Llama => &[("gate_proj", true), ("up_proj", true), ("down_proj", true)],
+    }
+}
+
+/// The pattern names that decide an adapted layer's rank: each MLP name that is the first to
+/// match some adapted layer, and each other name that keeps such a layer from an MLP name, with
+/// whether it names MLP layers.
+fn mlp_pattern(arch: &Architecture, targets: &Targets) -> Vec<(&'static str, bool)> {
+    let names = mlp_pattern_names(arch.layout);
+    let first_match = |path: &str| names.iter().find(|(name, _)| peft_matches(name, path));
+    let adapted: Vec<Linear> = arch
+        .linears()
+        .into_iter()
+        .filter(|l| adapts(targets, l))
+        .collect();
+    let deciding = |name: &str| {
+        adapted
+            .iter()
+            .filter(|l| first_match(&l.path).is_some_and(|(n, _)| *n == name))
+            .collect::<Vec<_>>()
+    };
+    let mlp: Vec<&str> = names
+        .iter()
+        .filter(|(name, is_mlp)| *is_mlp && !deciding(name).is_empty())
+        .map(|&(name, _)| name)
+        .collect();
+    names
+        .iter()
+        .filter(|(name, _)| {
+            deciding(name)
+                .iter()
+                .any(|l| mlp.iter().any(|m| peft_matches(m, &l.path)))
+        })
+        .copied()
+        .collect()
+}
+
+/// The reader's choices in the calculator's state, for model `arch`.
+pub fn choices_of(state: &CalculatorState, arch: &Architecture) -> Choices {
+    let targets = targets_for(state.targets, arch.layout);
+    let pattern = if state.per_type {
+        mlp_pattern(arch, &targets)
+    } else {
+        Vec::new()
+    };
+    let (r, mlp_r) = (u64::from(state.r), u64::from(state.mlp_r));
+    let rank_pattern = pattern
+        .iter()
+        .map(|&(name, mlp)| (name.to_string(), if mlp { mlp_r } else { r }))
+        .collect();
+    let alpha_pattern = if state.mlp_alpha == state.alpha {
+        Vec::new()
+    } else {
+        pattern
+            .iter()
+            .map(|&(name, mlp)| {
+                let alpha = if mlp { state.mlp_alpha } else { state.alpha };
+                (name.to_string(), alpha)
+            })
+            .collect()
+    };
     Choices {
-        targets: targets_for(state.targets, layout),
-        r: u64::from(state.r),
+        targets,
+        r,
         alpha: state.alpha,
-        rank_pattern: Vec::new(),
+        rank_pattern,
+        alpha_pattern,
         use_rslora: state.rslora,
         use_dora: state.dora,
         dtype: state.dtype,
@@ -833,20 +945,34 @@ fn target_lines(targets: &Targets, layout: Layout) -> Vec<String> {
     }
 }
 
-/// The scale of the update in a sentence.
-fn scale_sentence(choices: &Choices) -> String {
-    let alpha = format_float(choices.alpha);
-    let r = choices.r;
-    let value = scale(choices.alpha, r, choices.use_rslora);
-    let value = if value.fract() == 0.0 {
+/// α/r (or α/√r) worked out: "16/8 = 2", or "16/√8 = 5.66".
+fn scale_worked(alpha: f64, r: u64, rslora: bool) -> String {
+    let value = scale(alpha, r, rslora);
+    let rounded = crate::format::significant(value, 3);
+    // Exact in three figures (2, 0.5): written without trailing zeros.
+    let value = if rounded.parse() == Ok(value) {
         format_float(value)
     } else {
-        crate::format::significant(value, 3)
+        rounded
     };
-    if choices.use_rslora {
-        format!("Each update is scaled by α/√r = {alpha}/√{r} = {value} (rsLoRA).")
+    let root = if rslora { "√" } else { "" };
+    format!("{}/{root}{r} = {value}", format_float(alpha))
+}
+
+/// The scale of the update in a sentence; `mlp` is the MLP's own rank and α, if it has them.
+fn scale_sentence(choices: &Choices, mlp: Option<(u64, f64)>) -> String {
+    let (formula, rslora) = if choices.use_rslora {
+        ("α/√r", " (rsLoRA)")
     } else {
-        format!("Each update is scaled by α/r = {alpha}/{r} = {value}.")
+        ("α/r", "")
+    };
+    let worked = scale_worked(choices.alpha, choices.r, choices.use_rslora);
+    match mlp {
+        None => format!("Each update is scaled by {formula} = {worked}{rslora}."),
+        Some((r, alpha)) => format!(
+            "The MLP's updates are scaled by {formula} = {}{rslora}, every other update by {worked}.",
+            scale_worked(alpha, r, choices.use_rslora)
+        ),
     }
 }
 
@@ -876,7 +1002,10 @@ const FULL_FINE_TUNING_BYTES: u64 = 16;
 /// What the calculator's chapter shows for `state`.
 pub fn readout(state: &CalculatorState) -> Readout {
     let arch = model_of(state);
-    let choices = choices_of(state, arch.layout);
+    let choices = choices_of(state, &arch);
+    let mlp =
+        (!choices.rank_pattern.is_empty()).then_some((u64::from(state.mlp_r), state.mlp_alpha));
+    let scale = scale_sentence(&choices, mlp);
     let targets = target_lines(&choices.targets, arch.layout);
     let config = lora_config(&arch, &choices);
     let model = shape_sentence(&arch);
@@ -891,7 +1020,7 @@ pub fn readout(state: &CalculatorState) -> Readout {
                 peft_report: String::new(),
                 headline: "This shape is not a model yet: change what is listed above.".to_string(),
                 published: String::new(),
-                scale: scale_sentence(&choices),
+                scale,
                 adapter: String::new(),
                 groups: Vec::new(),
                 memory_rows: Vec::new(),
@@ -903,6 +1032,13 @@ pub fn readout(state: &CalculatorState) -> Readout {
         }
     };
     let mut notes = calc.notices.clone();
+    if state.per_type && choices.rank_pattern.is_empty() {
+        notes.push(
+            "No MLP layer is adapted, so the MLP's own rank and α change nothing: choose layers \
+             that include the MLP's."
+                .to_string(),
+        );
+    }
     notes.extend(rank_notes(&calc));
     let layers: u64 = calc.groups.iter().map(|g| g.count).sum();
     let headline = format!(
@@ -1025,7 +1161,7 @@ pub fn readout(state: &CalculatorState) -> Readout {
         peft_report: calc.peft_report.clone(),
         headline,
         published,
-        scale: scale_sentence(&choices),
+        scale,
         adapter,
         groups,
         memory_rows,
@@ -1044,20 +1180,15 @@ pub fn paper_rows() -> Vec<[String; 7]> {
         .into_iter()
         .map(|check| {
             let row = check.row;
-            let preset = row
-                .preset
-                .and_then(|name| PRESETS.iter().find(|a| a.name == name));
-            let peft = match preset {
-                Some(arch) => match calculate(arch, &paper_choices(&row)) {
-                    Ok(calc) => format!(
-                        "{} with target_modules {} at r = {} on {}",
-                        thousands(calc.trainable),
-                        row.targets.join(" and "),
-                        row.r,
-                        arch.name
-                    ),
-                    Err(problems) => problems.join(" "),
-                },
+            let peft = match paper_peft(&row) {
+                Some((arch, Ok(count))) => format!(
+                    "{} with target_modules {} at r = {} on {}",
+                    thousands(count),
+                    row.targets.join(" and "),
+                    row.r,
+                    arch.name
+                ),
+                Some((_, Err(problems))) => problems.join(" "),
                 None => "Not among the calculator's models.".to_string(),
             };
             let l_hat = row.layers * row.matrices;
@@ -1086,12 +1217,256 @@ pub fn paper_rows() -> Vec<[String; 7]> {
         .collect()
 }
 
-/// The data table behind the memory chart: each line's exact bytes.
-pub fn memory_table(state: &CalculatorState) -> Vec<Table> {
+/// PEFT's count of a paper row on the calculator's preset of its model, if it has one.
+fn paper_peft(row: &PaperRow) -> Option<(&'static Architecture, Result<u64, Vec<String>>)> {
+    let arch = PRESETS.iter().find(|a| Some(a.name) == row.preset)?;
+    Some((
+        arch,
+        calculate(arch, &paper_choices(row)).map(|calc| calc.trainable),
+    ))
+}
+
+/// The calculator's figures, each with CSV files and a data table.
+pub const FIGURES: [FigureId; 3] = [
+    FigureId::Calculator,
+    FigureId::CalculatorMemory,
+    FigureId::PaperCheck,
+];
+
+/// The model and its calculation at `state`, or None for a shape that is not a model.
+fn calculation(state: &CalculatorState) -> Option<(Architecture, Calculation)> {
     let arch = model_of(state);
-    let Ok(calc) = calculate(&arch, &choices_of(state, arch.layout)) else {
-        return Vec::new();
+    let calc = calculate(&arch, &choices_of(state, &arch)).ok()?;
+    Some((arch, calc))
+}
+
+/// A number for a CSV file: the shortest text that reads back as the same f64.
+fn csv_number(x: f64) -> String {
+    format!("{x}")
+}
+
+/// The CSV files of `figure` at `state`: one row an adapted group and the totals for the
+/// calculator, one row a line of memory, one row a paper row. Empty for a shape that is not a
+/// model, and for the inspector's figures.
+pub fn downloads(figure: FigureId, state: &CalculatorState) -> Vec<Download> {
+    let model = MODEL_IDS.get(state.model).copied().unwrap_or("custom");
+    match figure {
+        FigureId::Calculator => {
+            let Some((_, calc)) = calculation(state) else {
+                return Vec::new();
+            };
+            let mut groups = String::from(
+                "layers,count,in_features,out_features,r,alpha,scale,params_each,params\n",
+            );
+            for g in &calc.groups {
+                groups += &format!(
+                    "{},{},{},{},{},{},{},{},{}\n",
+                    csv_field(&g.role),
+                    g.count,
+                    g.in_features,
+                    g.out_features,
+                    g.r,
+                    csv_number(g.alpha),
+                    csv_number(g.scale),
+                    g.params_each,
+                    g.count * g.params_each
+                );
+            }
+            let totals = format!(
+                "quantity,value\ntrainable_params,{}\nmodel_params,{}\nall_params,{}\n\
+                 trainable_percent,{}\nadapter_fp32_bytes,{}\nadapter_bf16_bytes,{}\n",
+                calc.trainable,
+                calc.base,
+                calc.base + calc.trainable,
+                csv_number(calc.trainable_percent),
+                calc.adapter_fp32_bytes,
+                calc.adapter_bf16_bytes
+            );
+            vec![
+                Download {
+                    name: format!("lora-explorer-calculator-{model}-layers.csv"),
+                    text: groups,
+                },
+                Download {
+                    name: format!("lora-explorer-calculator-{model}-totals.csv"),
+                    text: totals,
+                },
+            ]
+        }
+        FigureId::CalculatorMemory => {
+            let Some((_, calc)) = calculation(state) else {
+                return Vec::new();
+            };
+            let mut text = String::from("what,bytes,formula\n");
+            for line in &calc.memory {
+                text += &format!(
+                    "{},{},{}\n",
+                    csv_field(&line.what),
+                    line.bytes.map_or_else(String::new, |b| b.to_string()),
+                    csv_field(&line.formula)
+                );
+            }
+            text += &format!("Total counted,{},\n", calc.memory_total);
+            vec![Download {
+                name: format!("lora-explorer-training-memory-{model}.csv"),
+                text,
+            }]
+        }
+        FigureId::PaperCheck => {
+            let mut text = String::from(
+                "table,model,setting,printed,d_model,layers,matrices,r,formula_params,\
+                 peft_params,as_printed,why\n",
+            );
+            for check in paper_checks() {
+                let row = check.row;
+                let peft = match paper_peft(&row) {
+                    Some((_, Ok(count))) => count.to_string(),
+                    _ => String::new(),
+                };
+                let cells = [
+                    csv_field(row.table),
+                    csv_field(row.model),
+                    csv_field(row.setting),
+                    csv_field(row.printed),
+                    row.d_model.to_string(),
+                    row.layers.to_string(),
+                    row.matrices.to_string(),
+                    row.r.to_string(),
+                    check.computed.to_string(),
+                    peft,
+                    check.matches.to_string(),
+                    csv_field(row.why),
+                ];
+                text += &cells.join(",");
+                text.push('\n');
+            }
+            vec![Download {
+                name: "lora-explorer-lora-paper-counts.csv".to_string(),
+                text,
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The data tables of `figure` at `state`: the adapted groups and the totals for the calculator,
+/// each memory line's exact bytes, and the paper's rows as numbers. Empty for a shape that is not
+/// a model, and for the inspector's figures.
+pub fn tables(figure: FigureId, state: &CalculatorState) -> Vec<Table> {
+    match figure {
+        FigureId::Calculator => calculation(state)
+            .map(|(arch, calc)| calculator_tables(&arch, &calc))
+            .unwrap_or_default(),
+        FigureId::CalculatorMemory => calculation(state)
+            .map(|(arch, calc)| vec![memory_table(&arch, &calc)])
+            .unwrap_or_default(),
+        FigureId::PaperCheck => vec![paper_table()],
+        _ => Vec::new(),
+    }
+}
+
+/// The calculator's numbers: one row an adapted group, then the totals.
+fn calculator_tables(arch: &Architecture, calc: &Calculation) -> Vec<Table> {
+    let groups = Table {
+        caption: format!(
+            "The adapted layers of {} and their trainable parameters",
+            arch.name
+        ),
+        header: [
+            "Layers",
+            "How many",
+            "In",
+            "Out",
+            "r",
+            "α",
+            "Scale",
+            "Parameters each",
+            "Parameters",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: calc
+            .groups
+            .iter()
+            .map(|g| {
+                vec![
+                    g.role.clone(),
+                    thousands(g.count),
+                    thousands(g.in_features),
+                    thousands(g.out_features),
+                    g.r.to_string(),
+                    format_float(g.alpha),
+                    crate::format::significant(g.scale, 4),
+                    thousands(g.params_each),
+                    thousands(g.count * g.params_each),
+                ]
+            })
+            .collect(),
     };
+    let all = calc.base + calc.trainable;
+    let totals = Table {
+        caption: format!("The adapter on {} in totals", arch.name),
+        header: ["Quantity", "Value"].map(String::from).to_vec(),
+        rows: [
+            ("Trainable parameters", thousands(calc.trainable)),
+            ("The model's parameters", thousands(calc.base)),
+            ("All parameters, as PEFT reports them", thousands(all)),
+            (
+                "Trainable share",
+                format!("{}%", crate::format::significant(calc.trainable_percent, 4)),
+            ),
+            (
+                "Adapter file in fp32 (bytes)",
+                thousands(calc.adapter_fp32_bytes),
+            ),
+            (
+                "Adapter file in bf16 (bytes)",
+                thousands(calc.adapter_bf16_bytes),
+            ),
+        ]
+        .into_iter()
+        .map(|(what, value)| vec![what.to_string(), value])
+        .collect(),
+    };
+    vec![groups, totals]
+}
+
+/// The paper's rows as numbers: the printed count, the formula's, PEFT's on the preset.
+fn paper_table() -> Table {
+    Table {
+        caption: "The LoRA paper's printed trainable parameters beside the computed ones"
+            .to_string(),
+        header: [
+            "Row",
+            "Printed",
+            "The paper's formula",
+            "PEFT's count",
+            "As printed",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: paper_checks()
+            .into_iter()
+            .map(|check| {
+                let row = check.row;
+                let peft = match paper_peft(&row) {
+                    Some((_, Ok(count))) => thousands(count),
+                    _ => "–".to_string(),
+                };
+                vec![
+                    format!("{}, {}, r = {}", row.table, row.model, row.r),
+                    row.printed.to_string(),
+                    thousands(check.computed),
+                    peft,
+                    if check.matches { "yes" } else { "no" }.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The data table behind the memory chart: each line's exact bytes.
+fn memory_table(arch: &Architecture, calc: &Calculation) -> Table {
     let mut rows: Vec<Vec<String>> = calc
         .memory
         .iter()
@@ -1109,7 +1484,7 @@ pub fn memory_table(state: &CalculatorState) -> Vec<Table> {
         thousands(calc.memory_total),
         bytes(calc.memory_total),
     ]);
-    vec![Table {
+    Table {
         caption: format!("Training memory of {} with this adapter", arch.name),
         header: vec![
             "What is stored".to_string(),
@@ -1117,5 +1492,5 @@ pub fn memory_table(state: &CalculatorState) -> Vec<Table> {
             "In units".to_string(),
         ],
         rows,
-    }]
+    }
 }

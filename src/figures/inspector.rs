@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::training::MatrixData;
 use super::work::{Bench, Message, Progress, Reply, ReplyKind};
 use crate::adapter::{self, header, AdapterError, Inspection, Inspector, Module};
-use crate::export::{column_csv, matrix_csv, Download};
+use crate::export::{column_csv, csv_field, matrix_csv, Download};
 use crate::figures::tables::Table;
 use crate::format::{bytes, significant, thousands};
 use crate::math::svd::cumulative_energy;
@@ -211,15 +211,6 @@ pub fn modules_csv(inspection: &Inspection) -> Download {
             inspection.modules.len()
         ),
         text,
-    }
-}
-
-/// A CSV field: quoted when it holds a comma, a quote or a line break.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
     }
 }
 

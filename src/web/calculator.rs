@@ -14,11 +14,11 @@ use super::inspector::{self, InspectorView};
 use super::paint::paint_chart;
 use super::tables::fill_rows;
 use crate::export::Download;
-use crate::figures::calculator::{memory_table, paper_rows, readout, Readout};
+use crate::figures::calculator::{self, paper_rows, readout, Readout};
 use crate::figures::tables::Table;
 use crate::figures::FigureId;
 use crate::render::charts::{breakdown_chart, Theme};
-use crate::state::CalculatorPage;
+use crate::state::{CalculatorPage, CalculatorState};
 
 /// Height of the memory chart in CSS pixels.
 const CHART_HEIGHT: f64 = 320.0;
@@ -27,6 +27,8 @@ const CHART_HEIGHT: f64 = 320.0;
 pub struct CalculatorView {
     doc: Document,
     custom: HtmlElement,
+    mlp_rank: HtmlInputElement,
+    mlp_alpha: HtmlInputElement,
     model: Element,
     targets: Element,
     notes: HtmlElement,
@@ -65,8 +67,10 @@ impl CalculatorView {
     }
 
     /// Writes the calculator figure's text for `shown`.
-    fn paint_counts(&self, shown: &Readout, custom: bool) -> Result<(), JsValue> {
-        self.custom.set_hidden(!custom);
+    fn paint_counts(&self, shown: &Readout, state: &CalculatorState) -> Result<(), JsValue> {
+        self.custom.set_hidden(!state.is_custom());
+        self.mlp_rank.set_disabled(!state.per_type);
+        self.mlp_alpha.set_disabled(!state.per_type);
         self.model.set_text_content(Some(&shown.model));
         self.fill_list(&self.targets, &shown.targets)?;
         self.fill_list(&self.notes, &shown.notes)?;
@@ -117,6 +121,8 @@ impl ChapterView for CalculatorView {
         Ok(Self {
             doc: doc.clone(),
             custom: typed_by_id(doc, "k-custom")?,
+            mlp_rank: typed_by_id(doc, "kx")?,
+            mlp_alpha: typed_by_id(doc, "kz")?,
             model: by_id(doc, "k-model")?,
             targets: by_id(doc, "k-targets")?,
             notes: typed_by_id(doc, "k-notes")?,
@@ -153,13 +159,17 @@ impl ChapterView for CalculatorView {
         }
         let calculator = &state.calculator;
         let shown = readout(calculator);
-        self.paint_counts(&shown, calculator.is_custom())?;
+        self.paint_counts(&shown, calculator)?;
         self.paint_memory(&shown, calculator.activations, theme)?;
         if !self.paper_filled {
             fill_rows(&self.doc, &self.paper_rows, &paper_rows())?;
             self.paper_filled = true;
         }
         Ok(())
+    }
+
+    fn embed(&mut self, figure: FigureId) -> Result<(), JsValue> {
+        self.inspector.embed(figure)
     }
 
     fn measure(&mut self) {
@@ -182,24 +192,27 @@ impl ChapterView for CalculatorView {
     }
 
     fn has_csv(figure: FigureId) -> bool {
-        inspector::FIGURES.contains(&figure)
+        calculator::FIGURES.contains(&figure) || inspector::FIGURES.contains(&figure)
     }
 
-    fn downloads(&self, _state: &CalculatorPage, figure: FigureId) -> Vec<Download> {
-        self.inspector.downloads(figure)
+    fn downloads(&self, state: &CalculatorPage, figure: FigureId) -> Vec<Download> {
+        if calculator::FIGURES.contains(&figure) {
+            calculator::downloads(figure, &state.calculator)
+        } else {
+            self.inspector.downloads(figure)
+        }
     }
 
     fn has_table(figure: FigureId) -> bool {
-        matches!(
-            figure,
-            FigureId::CalculatorMemory | FigureId::AdapterLayers | FigureId::AdapterSpectra
-        )
+        calculator::FIGURES.contains(&figure)
+            || matches!(figure, FigureId::AdapterLayers | FigureId::AdapterSpectra)
     }
 
     fn tables(&self, state: &CalculatorPage, figure: FigureId) -> Vec<Table> {
-        match figure {
-            FigureId::CalculatorMemory => memory_table(&state.calculator),
-            _ => self.inspector.tables(figure),
+        if calculator::FIGURES.contains(&figure) {
+            calculator::tables(figure, &state.calculator)
+        } else {
+            self.inspector.tables(figure)
         }
     }
 }

@@ -34,6 +34,11 @@ pub trait ChapterView: Sized + 'static {
         changed: Option<&str>,
     ) -> Result<(), JsValue>;
 
+    /// Readies the view to show `figure` alone, the rest of the page already hidden.
+    fn embed(&mut self, _figure: FigureId) -> Result<(), JsValue> {
+        Ok(())
+    }
+
     /// Reads the room the figures have; called on mount and on resize, never on input.
     fn measure(&mut self) {}
 
@@ -105,6 +110,9 @@ pub fn mount<V: ChapterView>(doc: &Document) -> Result<Rc<ChapterPage<V>>, JsVal
         url: permalink::UrlWriter::new(embed),
         theme: Cell::new(Theme::light()),
     });
+    if let Some(figure) = embed {
+        page.view.borrow_mut().embed(figure)?;
+    }
     for control in dom::elements::<Element>(&doc.query_selector_all("[data-key]")?) {
         let on_input = Rc::clone(&page);
         listen(&control, "input", move |event: Event| {

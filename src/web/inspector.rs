@@ -128,6 +128,21 @@ impl InspectorView {
         Ok(view)
     }
 
+    /// Moves the file input, with its progress and status, under the title of `figure` when an
+    /// inspector figure other than the module table is shown alone, so that the embed can be
+    /// given a file.
+    pub fn embed(&self, figure: FigureId) -> Result<(), JsValue> {
+        if !matches!(figure, FigureId::AdapterLayers | FigureId::AdapterSpectra) {
+            return Ok(());
+        }
+        let input = by_id(&self.doc, "insp-input")?;
+        let shown = by_id(&self.doc, &figure.element_id())?;
+        let title = shown.query_selector(".figure-title")?;
+        let after = title.and_then(|t| t.next_sibling());
+        shown.insert_before(&input, after.as_ref())?;
+        Ok(())
+    }
+
     /// Reads the room the charts and the heatmap have: the drop zone's width, less the charts'
     /// borders. The charts may be hidden, and reading the zone needs no layout of the results.
     pub fn measure(&mut self) {

@@ -13,6 +13,7 @@ use super::dom::{document, elements, listen, window};
 use super::paint::context;
 use super::permalink::address;
 use super::Exports;
+use crate::export::csv_texts;
 use crate::figures::FigureId;
 use crate::permalink::iframe_snippet;
 
@@ -232,9 +233,9 @@ impl Share {
     /// Lists the figure's CSV files as download links.
     fn list_csv(&self) -> Result<(), JsValue> {
         let files = self.app.downloads(self.figure_id);
+        let (label, note) = csv_texts(&files);
         let doc = document()?;
-        self.label
-            .set_text_content(Some("This figure's numbers as CSV, one file a matrix"));
+        self.label.set_text_content(Some(label));
         self.code.set_hidden(true);
         for file in &files {
             let item = doc.create_element("li")?;
@@ -249,11 +250,7 @@ impl Share {
             item.append_child(&link)?;
             self.files.append_child(&item)?;
         }
-        self.status.set_text_content(Some(if files.is_empty() {
-            "The numbers are still being computed: try again in a moment."
-        } else {
-            "Values with 17 significant digits, one row a line, no header."
-        }));
+        self.status.set_text_content(Some(note));
         self.panel.set_hidden(false);
         Ok(())
     }

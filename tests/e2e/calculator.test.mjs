@@ -31,9 +31,10 @@ async function openChapter(query = '', { viewport = { width: 1280, height: 900 }
 function report(trainable, base) {
   const all = trainable + base;
   const percent = ((100 * trainable) / all).toFixed(4);
-  const n = (x) => x.toLocaleString('en-US');
   return `trainable params: ${n(trainable)} || all params: ${n(all)} || trainable%: ${percent}`;
 }
+
+const n = (x) => x.toLocaleString('en-US');
 
 const peftReport = (page) => page.$eval('#k-peft-report', (el) => el.textContent);
 
@@ -112,9 +113,61 @@ test('the memory chart, its table and the paper check are filled', async () => {
   await page.waitForFunction(() => document.getElementById('kb').disabled && document.getElementById('kn').disabled);
   assert.match(await page.$eval('#k-memory-caption', (el) => el.textContent), /without activations/);
   // The figure's share buttons include PEFT's, and the memory figure has a data table.
-  assert.equal(await page.$$eval('#fig-calculator .figure-tools button', (b) => b.map((x) => x.textContent).join(' ')), 'Link Embed PEFT');
+  assert.equal(await page.$$eval('#fig-calculator .figure-tools button', (b) => b.map((x) => x.textContent).join(' ')), 'Link Embed CSV PEFT');
   await page.click('#fig-calculator-memory details.data-table summary');
   await page.waitForFunction(() => document.querySelectorAll('#fig-calculator-memory details.data-table tbody tr').length === 6);
+  assert.deepEqual(messages, []);
+  await page.close();
+});
+
+/** The CSV files figure `figure` offers: clicks its CSV button, reads each link's name and text. */
+async function csvFiles(page, figure) {
+  await page.click(`#fig-${figure} .figure-tools button:text("CSV")`);
+  return page.$$eval(`#fig-${figure} .share-files a`, (as) => as.map((a) => [
+    a.download,
+    decodeURIComponent(a.href.slice(a.href.indexOf(',') + 1)),
+  ]));
+}
+
+test("the MLP's own rank and α reach the count, the file, the memory and the LoraConfig", async () => {
+  const { page, messages } = await openChapter('?v=1&kt=all-linear');
+  assert.deepEqual(await page.$$eval('#kx, #kz', (els) => els.map((el) => el.disabled)), [true, true]);
+  await page.check('#kg');
+  await page.waitForFunction(() => !document.getElementById('kx').disabled && !document.getElementById('kz').disabled);
+  await slide(page, 'kx', 24);
+  await slide(page, 'kz', 12);
+  // r = 8 on LLaMA-2 7B's four 4,096 → 4,096 projections, r = 24 on its three MLP layers.
+  const trainable = 32 * (8 * 4 * (4096 + 4096) + 24 * 3 * (4096 + 11008));
+  await page.waitForFunction((text) => document.getElementById('k-peft-report').textContent === text, report(trainable, LLAMA_2_7B));
+  assert.match(await page.$eval('#k-config', (el) => el.textContent),
+    /r=8,\n {4}lora_alpha=16,\n {4}target_modules="all-linear",\n {4}rank_pattern=\{"gate_proj": 24, "up_proj": 24, "down_proj": 24\},\n {4}alpha_pattern=\{"gate_proj": 12, "up_proj": 12, "down_proj": 12\},/);
+  assert.equal(await page.$eval('#k-scale', (el) => el.textContent),
+    "The MLP's updates are scaled by α/r = 12/24 = 0.5, every other update by 16/8 = 2.");
+  const rows = await page.$$eval('#k-group-rows tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.deepEqual(rows.map((row) => row[3]), ['8', '8', '8', '8', '24', '24', '24']);
+  await page.waitForFunction(() => /kg=1/.test(location.search) && /kx=24/.test(location.search) && /kz=12/.test(location.search));
+
+  // The CSV files and the memory table follow: 4 B a parameter in fp32.
+  const [[layersName, layers], [totalsName, totals]] = await csvFiles(page, 'calculator');
+  assert.equal(layersName, 'lora-explorer-calculator-llama-2-7b-layers.csv');
+  assert.equal(totalsName, 'lora-explorer-calculator-llama-2-7b-totals.csv');
+  const lines = layers.trim().split('\n').map((line) => line.split(','));
+  assert.equal(lines[0].join(','), 'layers,count,in_features,out_features,r,alpha,scale,params_each,params');
+  assert.equal(lines.slice(1).reduce((sum, row) => sum + Number(row[8]), 0), trainable);
+  assert.match(totals, new RegExp(`adapter_fp32_bytes,${4 * trainable}\n`));
+  await page.click('#fig-calculator-memory details.data-table summary');
+  await page.waitForFunction((bytes) => [...document.querySelectorAll('#fig-calculator-memory details.data-table tbody tr')]
+    .some((tr) => tr.cells[0].textContent === 'LoRA weights (fp32)' && tr.cells[1].textContent === bytes), n(4 * trainable));
+  const [[memoryName, memory]] = await csvFiles(page, 'calculator-memory');
+  assert.equal(memoryName, 'lora-explorer-training-memory-llama-2-7b.csv');
+  assert.match(memory, new RegExp(`^LoRA weights \\(fp32\\),${4 * trainable},`, 'm'));
+  const [[paperName, paper]] = await csvFiles(page, 'paper-check');
+  assert.equal(paperName, 'lora-explorer-lora-paper-counts.csv');
+  assert.equal(paper.trim().split('\n').length, 9);
+  await page.click('#fig-paper-check details.data-table summary');
+  await page.waitForFunction(() => document.querySelectorAll('#fig-paper-check details.data-table tbody tr').length === 8);
+  await page.click('#fig-calculator details.data-table summary');
+  await page.waitForFunction(() => document.querySelectorAll('#fig-calculator details.data-table tbody tr').length === 7 + 6);
   assert.deepEqual(messages, []);
   await page.close();
 });

@@ -127,6 +127,27 @@ test('DoRA vectors, a module saved whole, NaN weights and a kohya file are shown
   assert.deepEqual(consoleMessages, []);
 });
 
+for (const figure of ['adapter-layers', 'adapter-spectra']) {
+  test(`embedded alone, ${figure} carries the file input and shows the adapter it is given`, { skip: missing }, async () => {
+    const { page, consoleMessages } = await openInspector(`?v=1&embed=${figure}`);
+    // The file input and its status sit in the figure, under its title, and are visible.
+    assert.equal(await page.$eval('#insp-file', (el, id) => el.closest('figure').id === id && el.closest('figure').offsetParent !== null, `fig-${figure}`), true);
+    assert.equal(await page.$eval('#insp-drop', (el) => el.getBoundingClientRect().width > 200), true);
+    assert.equal(await textOf(page, 'insp-status'), 'No adapter chosen yet.');
+    await page.setInputFiles('#insp-file', [fixture('f32.safetensors'), fixture('f32.config.json')]);
+    assert.match(await settled(page), /^f32\.safetensors: 9 adapted modules inspected in /);
+    if (figure === 'adapter-layers') {
+      assert.match(await textOf(page, 'insp-layers-caption'), /one line a module kind \(down_proj, q_proj, v_proj\)/);
+      assert.equal(await page.$eval('#insp-layers-chart', (c) => !c.hidden && c.width > 200), true);
+    } else {
+      assert.match(await textOf(page, 'insp-spectrum-caption'), /^model\.layers\.0\.mlp\.down_proj: /);
+      await waitForText(page, 'insp-heat-caption', /^ΔW = s·B·A of model\.layers\.0\.mlp\.down_proj/);
+      assert.equal(await page.$eval('#insp-spectrum-chart', (c) => !c.hidden && c.width > 200), true);
+    }
+    assert.deepEqual(consoleMessages, []);
+  });
+}
+
 test('bad files get their own messages, and the page stays usable', { skip: missing }, async () => {
   const { page, consoleMessages } = await openInspector();
   const good = readFileSync(fixture('f32.safetensors'));

@@ -8,6 +8,7 @@ use lora_explorer::math::models::{
     nf4_double_quant_bits, nf4_double_quant_bytes, peft_matches, Architecture, Layout, ModelDtype,
     Published, PRESETS,
 };
+use lora_explorer::state::{CalculatorPage, ChapterState};
 
 fn preset(name: &str) -> &'static Architecture {
     match PRESETS.iter().find(|a| a.name == name) {
@@ -26,11 +27,23 @@ fn choices(targets: Targets, r: u64) -> Choices {
         r,
         alpha: 2.0 * r as f64,
         rank_pattern: Vec::new(),
+        alpha_pattern: Vec::new(),
         use_rslora: false,
         use_dora: false,
         dtype: ModelDtype::Bf16,
         batch: None,
     }
+}
+
+/// The calculator's page with `settings` applied, as a link would apply them.
+fn page_at(settings: &[(&str, &str)]) -> CalculatorPage {
+    let mut page = CalculatorPage::default();
+    for (key, value) in settings {
+        if let Err(err) = page.set(key, value) {
+            panic!("{key} = {value}: {err}");
+        }
+    }
+    page
 }
 
 #[test]
@@ -368,24 +381,15 @@ mod page {
     //! The chapter's page: its state turned into the core's model and choices, and what it reads.
 
     use lora_explorer::figures::calculator::{
-        choices_of, memory_table, model_of, paper_checks, paper_rows, readout, targets_for, Batch,
-        Targets,
+        choices_of, downloads, model_of, paper_checks, paper_rows, readout, tables, targets_for,
+        Batch, Targets,
     };
+    use lora_explorer::figures::FigureId;
     use lora_explorer::math::models::{Layout, ModelDtype, PRESETS};
     use lora_explorer::render::charts::Part;
-    use lora_explorer::state::{
-        CalculatorPage, CalculatorState, ChapterState, TargetSet, MODEL_IDS,
-    };
+    use lora_explorer::state::{CalculatorState, TargetSet, MODEL_IDS};
 
-    fn page_at(settings: &[(&str, &str)]) -> CalculatorPage {
-        let mut page = CalculatorPage::default();
-        for (key, value) in settings {
-            if let Err(err) = page.set(key, value) {
-                panic!("{key} = {value}: {err}");
-            }
-        }
-        page
-    }
+    use super::page_at;
 
     #[test]
     fn the_model_ids_follow_the_presets() {
@@ -402,7 +406,7 @@ mod page {
     fn the_defaults_are_llama_2_7b_with_the_papers_targets() {
         let state = CalculatorState::default();
         assert_eq!(model_of(&state).name, "LLaMA-2 7B");
-        let choices = choices_of(&state, Layout::Llama);
+        let choices = choices_of(&state, &model_of(&state));
         assert_eq!(
             choices.targets,
             Targets::Names(vec!["q_proj".into(), "v_proj".into()])
@@ -483,7 +487,7 @@ mod page {
         let state = &page.calculator;
         let arch = model_of(state);
         assert_eq!(arch.name, "GPT-2 Medium (355M)");
-        let choices = choices_of(state, arch.layout);
+        let choices = choices_of(state, &arch);
         assert_eq!(
             choices.targets,
             Targets::Names(vec!["c_attn".into(), "attn.c_proj".into()])
@@ -502,7 +506,7 @@ mod page {
         assert_eq!(shown.memory_rows[4][1], "not counted");
         assert!(shown.memory_caption.contains("without activations"));
         let page = page_at(&[("kb", "8"), ("kn", "2048"), ("kq", "fp32")]);
-        let choices = choices_of(&page.calculator, Layout::Llama);
+        let choices = choices_of(&page.calculator, &model_of(&page.calculator));
         assert_eq!(
             choices.batch,
             Some(Batch {
@@ -582,7 +586,10 @@ mod page {
         );
         assert!(shown.groups.is_empty() && shown.memory_bars.is_empty());
         assert!(shown.peft_report.is_empty() && shown.published.is_empty());
-        assert!(memory_table(&page.calculator).is_empty());
+        for figure in [FigureId::Calculator, FigureId::CalculatorMemory] {
+            assert!(tables(figure, &page.calculator).is_empty());
+            assert!(downloads(figure, &page.calculator).is_empty());
+        }
         // Other families: GPT-2's fused c_attn, its tied head and learned positions.
         let page = page_at(&[
             ("km", "custom"),
@@ -655,7 +662,7 @@ mod page {
 
     #[test]
     fn the_memory_table_gives_exact_bytes() {
-        let tables = memory_table(&CalculatorState::default());
+        let tables = tables(FigureId::CalculatorMemory, &CalculatorState::default());
         assert_eq!(tables.len(), 1);
         let table = &tables[0];
         assert_eq!(table.header, ["What is stored", "Bytes", "In units"]);
@@ -668,5 +675,407 @@ mod page {
             ["LoRA weights (fp32)", "16,777,216", "16.8 MB"]
         );
         assert_eq!(table.rows.last().unwrap()[0], "Total counted");
+    }
+}
+
+mod rank_per_type {
+    //! The MLP's own rank and α: counts worked out here from each model's shapes, and the
+    //! patterns read back as PEFT reads adapter_config.json.
+
+    use lora_explorer::adapter::AdapterConfig;
+    use lora_explorer::figures::calculator::{calculate, choices_of, model_of, readout};
+    use lora_explorer::math::models::{Architecture, Layout, PRESETS};
+    use lora_explorer::state::{CalculatorPage, ChapterState, TargetSet, MODEL_IDS};
+
+    use super::page_at;
+
+    /// Whether a layer is an attention projection or one of the MLP's.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        Attention,
+        Mlp,
+    }
+
+    /// One block's Linear layers as (in, out, kind, whether the target set adapts it), from the
+    /// configuration's numbers, written out per family.
+    fn block(arch: &Architecture, set: TargetSet) -> Vec<(u64, u64, Kind, bool)> {
+        let (d, i) = (arch.hidden, arch.intermediate);
+        let head = d / arch.heads;
+        let (q, kv) = (arch.heads * head, arch.kv_heads * head);
+        use Kind::{Attention as A, Mlp as M};
+        // GPT-3's and the encoders' key/value heads are their heads: q and kv are d.
+        let layers: Vec<(&str, u64, u64, Kind)> = match arch.layout {
+            Layout::Gpt2 => vec![
+                ("qkv", d, 3 * d, A),
+                ("o", d, d, A),
+                ("up", d, i, M),
+                ("down", i, d, M),
+            ],
+            layout => {
+                let mut all = vec![
+                    ("q", d, q, A),
+                    ("k", d, kv, A),
+                    ("v", d, kv, A),
+                    ("o", q, d, A),
+                ];
+                if layout == Layout::Llama {
+                    all.push(("gate", d, i, M));
+                }
+                all.extend([("up", d, i, M), ("down", i, d, M)]);
+                all
+            }
+        };
+        layers
+            .into_iter()
+            .map(|(name, fan_in, fan_out, kind)| {
+                let adapted = match set {
+                    TargetSet::QueryValue => ["q", "v", "qkv"].contains(&name),
+                    TargetSet::Attention => kind == A,
+                    // An encoder's "output.dense" also adapts the attention output.
+                    TargetSet::Mlp => kind == M || (arch.layout == Layout::Encoder && name == "o"),
+                    TargetSet::AllLinear => true,
+                };
+                (fan_in, fan_out, kind, adapted)
+            })
+            .collect()
+    }
+
+    /// Trainable parameters with the attention (and the encoder's pooler) at rank r and the
+    /// MLP at rank `mlp_r`.
+    fn expected(arch: &Architecture, set: TargetSet, r: u64, mlp_r: u64) -> u64 {
+        let per_block: u64 = block(arch, set)
+            .into_iter()
+            .filter(|l| l.3)
+            .map(|(fan_in, fan_out, kind, _)| {
+                let rank = if kind == Kind::Mlp { mlp_r } else { r };
+                rank * (fan_in + fan_out)
+            })
+            .sum();
+        let pooler = if set == TargetSet::AllLinear && arch.layout == Layout::Encoder {
+            r * 2 * arch.hidden
+        } else {
+            0
+        };
+        arch.layers * per_block + pooler
+    }
+
+    /// The choices' patterns as adapter_config.json writes them.
+    fn config_json(
+        r: u64,
+        alpha: f64,
+        ranks: &[(String, u64)],
+        alphas: &[(String, f64)],
+    ) -> String {
+        let ranks: Vec<String> = ranks.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+        let alphas: Vec<String> = alphas
+            .iter()
+            .map(|(k, v)| format!("\"{k}\": {v}"))
+            .collect();
+        format!(
+            "{{\"peft_type\": \"LORA\", \"r\": {r}, \"lora_alpha\": {alpha}, \"rank_pattern\": {{{}}}, \
+             \"alpha_pattern\": {{{}}}}}",
+            ranks.join(", "),
+            alphas.join(", ")
+        )
+    }
+
+    #[test]
+    fn every_model_and_target_set_counts_the_mlps_own_rank() {
+        for (id, arch) in MODEL_IDS.iter().zip(&PRESETS) {
+            for (set, set_name) in TargetSet::ALL.into_iter().zip(TargetSet::NAMES) {
+                let page = page_at(&[
+                    ("km", id),
+                    ("kt", set_name),
+                    ("kr", "8"),
+                    ("ka", "16"),
+                    ("kg", "1"),
+                    ("kx", "24"),
+                    ("kz", "12"),
+                ]);
+                let state = &page.calculator;
+                let choices = choices_of(state, &model_of(state));
+                let calc = match calculate(arch, &choices) {
+                    Ok(calc) => calc,
+                    Err(problems) => panic!("{id}: {problems:?}"),
+                };
+                let want = expected(arch, set, 8, 24);
+                assert_eq!(calc.trainable, want, "{id}, {set_name}");
+                assert_eq!(calc.adapter_fp32_bytes, 4 * want);
+                assert_eq!(calc.memory[1].bytes, Some(4 * want));
+                assert_eq!(calc.memory[3].bytes, Some(8 * want));
+                // PEFT's own reading of the patterns (its regular expressions, in the file's
+                // order) gives every adapted layer the rank and α the count used.
+                let json = config_json(8, 16.0, &choices.rank_pattern, &choices.alpha_pattern);
+                let config = match AdapterConfig::parse(&json) {
+                    Ok((config, warnings)) if warnings.is_empty() => config,
+                    other => panic!("{id}: {json} reads as {other:?}"),
+                };
+                let mlp_adapted = block(arch, set).iter().any(|l| l.3 && l.2 == Kind::Mlp);
+                assert_eq!(choices.rank_pattern.is_empty(), !mlp_adapted, "{id}");
+                for linear in arch.linears() {
+                    let Some(group) = calc.groups.iter().find(|g| linear.path.ends_with(&g.role))
+                    else {
+                        continue;
+                    };
+                    let mlp = group.r == 24;
+                    assert_eq!(
+                        config.rank_for(&linear.path),
+                        Some(group.r),
+                        "{}",
+                        linear.path
+                    );
+                    assert_eq!(config.alpha_for(&linear.path), Some(group.alpha));
+                    assert_eq!(group.alpha, if mlp { 12.0 } else { 16.0 });
+                    assert_eq!(group.scale, if mlp { 0.5 } else { 2.0 });
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_patterns_reach_the_config_and_the_readout() {
+        let page = page_at(&[("kt", "all-linear"), ("kg", "1")]);
+        let shown = readout(&page.calculator);
+        assert!(
+            shown.config.contains(
+                "    rank_pattern={\"gate_proj\": 16, \"up_proj\": 16, \"down_proj\": 16},\n    \
+                 alpha_pattern={\"gate_proj\": 32, \"up_proj\": 32, \"down_proj\": 32},\n"
+            ),
+            "{}",
+            shown.config
+        );
+        assert_eq!(
+            shown.scale,
+            "The MLP's updates are scaled by α/r = 32/16 = 2, every other update by 16/8 = 2."
+        );
+        let mlp = shown
+            .groups
+            .iter()
+            .find(|g| g[0] == "mlp.down_proj")
+            .unwrap();
+        assert_eq!(mlp[3], "16");
+        assert_eq!(mlp[4], "16 × (11,008 + 4,096) = 241,664");
+        let page = page_at(&[("kt", "mlp"), ("kg", "1"), ("kx", "24"), ("kz", "12")]);
+        assert_eq!(
+            readout(&page.calculator).scale,
+            "The MLP's updates are scaled by α/r = 12/24 = 0.5, every other update by 16/8 = 2."
+        );
+        // The same α leaves alpha_pattern out; rsLoRA scales by √r.
+        let page = page_at(&[("kt", "mlp"), ("kg", "1"), ("kz", "16"), ("ks", "1")]);
+        let shown = readout(&page.calculator);
+        assert!(!shown.config.contains("alpha_pattern"));
+        assert_eq!(
+            shown.scale,
+            "The MLP's updates are scaled by α/√r = 16/√16 = 4 (rsLoRA), every other update by \
+             16/√8 = 5.66."
+        );
+        // An encoder's MLP output name also matches the attention output: that name comes first.
+        let page = page_at(&[("km", "roberta-base"), ("kt", "mlp"), ("kg", "1")]);
+        let config = readout(&page.calculator).config;
+        assert!(
+            config.contains(
+                "    # \"output.dense\" also matches \"attention.output.dense\": PEFT takes the \
+                 first name that matches, so \"attention.output.dense\" comes first.\n    \
+                 rank_pattern={\"attention.output.dense\": 8, \"intermediate.dense\": 16, \
+                 \"output.dense\": 16},\n"
+            ),
+            "{config}"
+        );
+        // No MLP layer adapted: nothing to pattern, and a note says so.
+        let page = page_at(&[("kg", "1")]);
+        let shown = readout(&page.calculator);
+        assert!(!shown.config.contains("rank_pattern"));
+        assert_eq!(shown.scale, "Each update is scaled by α/r = 16/8 = 2.");
+        assert_eq!(
+            shown.notes,
+            ["No MLP layer is adapted, so the MLP's own rank and α change nothing: choose layers \
+              that include the MLP's."]
+        );
+        // Off, the MLP's sliders change nothing.
+        let off = page_at(&[("kt", "all-linear"), ("kx", "64"), ("kz", "3")]);
+        let on_same = page_at(&[("kt", "all-linear"), ("kg", "1"), ("kx", "8"), ("kz", "16")]);
+        assert_eq!(
+            readout(&off.calculator).peft_report,
+            readout(&page_at(&[("kt", "all-linear")]).calculator).peft_report
+        );
+        assert_eq!(
+            readout(&on_same.calculator).peft_report,
+            readout(&off.calculator).peft_report
+        );
+    }
+
+    #[test]
+    fn the_mlps_controls_are_links_like_any_other() {
+        let page = CalculatorPage::default();
+        assert_eq!(
+            [page.get("kg"), page.get("kx"), page.get("kz")],
+            [Some("0".into()), Some("16".into()), Some("32".into())]
+        );
+        let page = page_at(&[("kg", "1"), ("kx", "999"), ("kz", "0.4")]);
+        assert_eq!(page.get("kx").as_deref(), Some("256"));
+        assert_eq!(page.get("kz").as_deref(), Some("1"));
+        assert_eq!(
+            page.value_text("kx").as_deref(),
+            Some("MLP rank 256 of 256")
+        );
+        assert!(page.calculator.per_type);
+    }
+}
+
+mod exports {
+    //! The calculator's CSV files and data tables.
+
+    use lora_explorer::figures::calculator::{downloads, paper_checks, tables, FIGURES};
+    use lora_explorer::figures::FigureId;
+    use lora_explorer::state::{CalculatorPage, CalculatorState, ChapterState};
+
+    /// `text` read as CSV: quoted fields may hold commas and doubled quotes.
+    fn csv(text: &str) -> Vec<Vec<String>> {
+        text.lines()
+            .map(|line| {
+                let (mut fields, mut field) = (Vec::new(), String::new());
+                let mut quoted = false;
+                let mut chars = line.chars().peekable();
+                while let Some(c) = chars.next() {
+                    match (c, quoted) {
+                        ('"', true) if chars.peek() == Some(&'"') => {
+                            chars.next();
+                            field.push('"');
+                        }
+                        ('"', _) => quoted = !quoted,
+                        (',', false) => fields.push(std::mem::take(&mut field)),
+                        _ => field.push(c),
+                    }
+                }
+                fields.push(field);
+                fields
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_calculator_offers_its_layers_and_totals() {
+        let state = CalculatorState::default();
+        let files = downloads(FigureId::Calculator, &state);
+        assert_eq!(
+            files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            [
+                "lora-explorer-calculator-llama-2-7b-layers.csv",
+                "lora-explorer-calculator-llama-2-7b-totals.csv"
+            ]
+        );
+        assert_eq!(
+            files[0].text,
+            "layers,count,in_features,out_features,r,alpha,scale,params_each,params\n\
+             self_attn.q_proj,32,4096,4096,8,16,2,65536,2097152\n\
+             self_attn.v_proj,32,4096,4096,8,16,2,65536,2097152\n"
+        );
+        let totals = csv(&files[1].text);
+        assert_eq!(totals[1], ["trainable_params", "4194304"]);
+        assert_eq!(totals[2], ["model_params", "6738415616"]);
+        assert_eq!(totals[3], ["all_params", "6742609920"]);
+        assert_eq!(totals[5], ["adapter_fp32_bytes", "16777216"]);
+        let percent: f64 = totals[4][1].parse().unwrap();
+        assert!((percent - 100.0 * 4_194_304.0 / 6_742_609_920.0).abs() < 1e-12);
+        // With the MLP's own rank, the file follows the count.
+        let mut page = CalculatorPage::default();
+        for (key, value) in [("kt", "mlp"), ("kg", "1"), ("kx", "4"), ("kz", "8")] {
+            page.set(key, value).unwrap();
+        }
+        let files = downloads(FigureId::Calculator, &page.calculator);
+        let layers = csv(&files[0].text);
+        let sum: u64 = layers[1..]
+            .iter()
+            .map(|r| r[8].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(sum, 32 * 3 * 4 * (4096 + 11_008));
+        assert!(layers[1..]
+            .iter()
+            .all(|r| r[4] == "4" && r[5] == "8" && r[6] == "2"));
+        let tables = tables(FigureId::Calculator, &state);
+        assert_eq!(tables.len(), 2);
+        assert_eq!(tables[0].rows.len(), 2);
+        assert_eq!(tables[0].rows[0][8], "2,097,152");
+        assert_eq!(tables[1].rows[0], ["Trainable parameters", "4,194,304"]);
+        assert_eq!(tables[1].rows[3], ["Trainable share", "0.06221%"]);
+    }
+
+    #[test]
+    fn the_memory_csv_has_every_line_and_the_total() {
+        let state = CalculatorState::default();
+        let files = downloads(FigureId::CalculatorMemory, &state);
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            files[0].name,
+            "lora-explorer-training-memory-llama-2-7b.csv"
+        );
+        let rows = csv(&files[0].text);
+        assert_eq!(rows[0], ["what", "bytes", "formula"]);
+        assert_eq!(rows.len(), 7);
+        assert!(rows.iter().all(|r| r.len() == 3), "{rows:?}");
+        assert_eq!(rows[1][..2], ["Base weights, frozen (bf16)", "13476831232"]);
+        assert!(rows[1][2].starts_with("6,738,415,616 parameters × 2 B"));
+        assert_eq!(rows[2][..2], ["LoRA weights (fp32)", "16777216"]);
+        let lines: u64 = rows[1..6]
+            .iter()
+            .map(|r| r[1].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(
+            rows[6][..2],
+            ["Total counted".to_string(), lines.to_string()]
+        );
+        // Activations left out: an empty cell, and the reason.
+        let mut page = CalculatorPage::default();
+        page.set("ke", "0").unwrap();
+        let rows = csv(&downloads(FigureId::CalculatorMemory, &page.calculator)[0].text);
+        assert_eq!(rows[5][..2], ["Activations", ""]);
+        assert!(rows[5][2].starts_with("Not counted"));
+    }
+
+    #[test]
+    fn the_paper_check_offers_every_row_as_numbers() {
+        let state = CalculatorState::default();
+        let files = downloads(FigureId::PaperCheck, &state);
+        assert_eq!(files[0].name, "lora-explorer-lora-paper-counts.csv");
+        let rows = csv(&files[0].text);
+        assert_eq!(rows.len(), 1 + paper_checks().len());
+        assert!(rows.iter().all(|r| r.len() == 12), "{rows:?}");
+        assert_eq!(
+            rows[7][..11],
+            [
+                "Table 4",
+                "GPT-3 (LoRA)",
+                "r = 8 on W_q and W_v",
+                "37.7M",
+                "12288",
+                "96",
+                "2",
+                "8",
+                "37748736",
+                "37748736",
+                "true"
+            ]
+        );
+        assert_eq!(rows[3][9], "", "DeBERTa XXL is not among the models");
+        assert_eq!(rows.iter().filter(|r| r[10] == "false").count(), 3);
+        let table = &tables(FigureId::PaperCheck, &state)[0];
+        assert_eq!(table.rows.len(), paper_checks().len());
+        assert_eq!(
+            table.rows[6],
+            [
+                "Table 4, GPT-3 (LoRA), r = 8",
+                "37.7M",
+                "37,748,736",
+                "37,748,736",
+                "yes"
+            ]
+        );
+        // Every figure of the calculator has both; the inspector's are not the calculator's.
+        for figure in FIGURES {
+            assert!(!downloads(figure, &state).is_empty());
+            assert!(!tables(figure, &state).is_empty());
+        }
+        assert!(downloads(FigureId::AdapterLayers, &state).is_empty());
+        assert!(tables(FigureId::AdapterModules, &state).is_empty());
     }
 }

@@ -980,18 +980,23 @@ mod training_charts {
 
 mod inspector_charts {
     use super::*;
-    use lora_explorer::adapter::inspect;
+    use lora_explorer::adapter::{inspect, Inspection};
     use lora_explorer::figures::inspector::{per_layer, LayerSeries};
     use lora_explorer::render::charts::{layer_norms_chart, module_spectrum_chart};
 
     use crate::adapter_files::{small_adapter, SMALL_CONFIG};
 
-    #[test]
-    fn the_layer_chart_has_a_line_a_module_kind_and_survives_no_points() {
-        let inspection = match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
+    /// The small adapter, inspected with its config.
+    fn small_inspection() -> Inspection {
+        match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
             Ok(inspection) => inspection,
             Err(e) => panic!("the small adapter should inspect: {e}"),
-        };
+        }
+    }
+
+    #[test]
+    fn the_layer_chart_has_a_line_a_module_kind_and_survives_no_points() {
+        let inspection = small_inspection();
         let series = per_layer(&inspection);
         for theme in [Theme::light(), Theme::dark()] {
             check(
@@ -1026,10 +1031,7 @@ mod inspector_charts {
 
     #[test]
     fn the_spectrum_chart_marks_the_90_percent_rank_and_the_stable_rank() {
-        let inspection = match inspect(&small_adapter(), Some(SMALL_CONFIG)) {
-            Ok(inspection) => inspection,
-            Err(e) => panic!("the small adapter should inspect: {e}"),
-        };
+        let inspection = small_inspection();
         let mut m = inspection.modules[0].clone();
         let svg = check(
             |area| module_spectrum_chart(area, &m, &Theme::dark()),
@@ -1060,5 +1062,73 @@ mod inspector_charts {
             &|area| module_spectrum_chart(area, &inspection.modules[1], &Theme::light());
         assert_eq!(render((360, 260), phone).0, Ok(()));
         assert!(render((100, 60), phone).0.is_err());
+    }
+
+    /// Where the text `label` is written in `svg`: its x and y.
+    fn text_at(svg: &str, label: &str) -> (f64, f64) {
+        let end = match svg.find(&format!(">\n{label}\n</text>")) {
+            Some(end) => end,
+            None => panic!("no text {label:?}"),
+        };
+        let tag = &svg[svg[..end].rfind("<text").unwrap_or(0)..end];
+        let attribute = |name: &str| -> f64 {
+            let rest = &tag[tag.find(&format!(" {name}=\"")).unwrap_or(0) + name.len() + 3..];
+            rest[..rest.find('"').unwrap_or(0)]
+                .parse()
+                .unwrap_or(f64::NAN)
+        };
+        (attribute("x"), attribute("y"))
+    }
+
+    /// The top of the plot: the highest point of the vertical dashes drawn in `colour`.
+    fn top_of_dashes(svg: &str, colour: &str) -> f64 {
+        svg.split("<polyline")
+            .filter(|p| p.contains(&format!("stroke=\"{colour}\"")))
+            .filter_map(|p| {
+                let points = &p[p.find("points=\"")? + 8..];
+                let pairs: Vec<(f64, f64)> = points[..points.find('"')?]
+                    .split_whitespace()
+                    .filter_map(|xy| {
+                        let (x, y) = xy.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect();
+                (pairs.len() == 2 && pairs[0].0 == pairs[1].0).then(|| pairs[0].1.min(pairs[1].1))
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    #[test]
+    fn on_a_phone_the_spectrums_marker_labels_go_in_the_legend() {
+        let inspection = small_inspection();
+        // Two markers a fraction of an index apart: the 90% rank after σ₂, the stable rank 1.39.
+        let mut m = inspection.modules[1].clone();
+        m.singular_values = vec![9.0, 6.0];
+        m.rank_90 = 2;
+        m.stable_rank = Some(1.39);
+        let theme = Theme::light();
+        let (ninety, stable) = ("90% of ‖ΔW‖_F² in 2", "stable rank 1.39");
+        let orange = "#E69F00";
+        // 330 px: the chart's width on a 360 px phone.
+        let (result, svg) = render((330, 320), |area| module_spectrum_chart(area, &m, &theme));
+        assert_eq!(result, Ok(()));
+        let top = top_of_dashes(&svg, orange);
+        assert!(top.is_finite(), "no marker line");
+        let (a, b) = (text_at(&svg, ninety), text_at(&svg, stable));
+        // Both labels sit above the plot, so neither crosses a marker line…
+        assert!(
+            a.1 < top && b.1 < top,
+            "{a:?} {b:?} against the plot's top {top}"
+        );
+        // …and apart: on rows of their own, or side by side with room between them.
+        let width = |label: &str| label.chars().count() as f64 * 0.6 * 11.0;
+        let apart =
+            (a.1 - b.1).abs() >= 11.0 || a.0 + width(ninety) <= b.0 || b.0 + width(stable) <= a.0;
+        assert!(apart, "{a:?} and {b:?} overlap");
+        // On a wide screen they stay at their lines' tops, inside the plot.
+        let (result, svg) = render((800, 320), |area| module_spectrum_chart(area, &m, &theme));
+        assert_eq!(result, Ok(()));
+        let top = top_of_dashes(&svg, orange);
+        assert!(text_at(&svg, ninety).1 > top && text_at(&svg, stable).1 > top);
     }
 }

@@ -206,3 +206,24 @@ fn sigma(values: &[f64]) -> Received<'_> {
         spectra: None,
     }
 }
+
+#[test]
+fn the_csv_panel_says_whether_the_files_have_a_header() {
+    use lora_explorer::export::{csv_texts, Download};
+    let file = |text: &str| Download {
+        name: "f.csv".into(),
+        text: text.into(),
+    };
+    let (label, note) = csv_texts(&[file("layers,count\nq,1\n")]);
+    assert_eq!(label, "This figure's numbers as CSV");
+    assert!(note.starts_with("One row a line, under a header row"));
+    let (_, note) = csv_texts(&[file("-1.0e0,2.0e0\n"), file("3.0e0\n")]);
+    assert_eq!(
+        note,
+        "Values with 17 significant digits, one row a line, no header."
+    );
+    let (_, note) = csv_texts(&[file("1.0e0\n"), file("method,rank\n")]);
+    assert!(note.contains("a file whose first row names the columns has a header"));
+    let (_, note) = csv_texts(&[]);
+    assert!(note.starts_with("The numbers are still being computed"));
+}

@@ -88,8 +88,9 @@ pub fn layer_norms_chart<DB: DrawingBackend>(
 }
 
 /// A module's singular values σᵢ against i on a log y axis, zeros on a bottom row, with dashed
-/// markers after the rank reaching 90% of ‖ΔW‖_F² and at the stable rank. A module without a
-/// spectrum, or a zero update, gives a frame with a message.
+/// markers after the rank reaching 90% of ‖ΔW‖_F² and at the stable rank, labelled at their tops,
+/// or in the legend on a phone. A module without a spectrum, or a zero update, gives a frame with
+/// a message.
 pub fn module_spectrum_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     module: &Module,
@@ -112,15 +113,34 @@ pub fn module_spectrum_chart<DB: DrawingBackend>(
     let (y_lo, y_hi) = axis.range;
     let len = sigma.len();
     let layout = Layout::of(area);
-    let body = with_legend(
-        area,
-        layout,
-        &[(
-            Swatch::MarkedLine(theme.primary),
-            format!("σᵢ of {}", module.kind),
-        )],
-        theme,
-    )?;
+    let mut markers = Vec::new();
+    if (1..=len).contains(&module.rank_90) {
+        markers.push((
+            module.rank_90 as f64 + 0.5,
+            format!("90% of ‖ΔW‖_F² in {}", module.rank_90),
+            theme.highlight,
+        ));
+    }
+    if let Some(stable) = module.stable_rank.filter(|s| s.is_finite()) {
+        markers.push((
+            (stable + 0.5).min(len as f64 + 0.5),
+            format!("stable rank {}", crate::format::significant(stable, 3)),
+            theme.secondary,
+        ));
+    }
+    // On a phone the two labels would cross each other's lines: they go in the legend instead.
+    let mut legend = vec![(
+        Swatch::MarkedLine(theme.primary),
+        format!("σᵢ of {}", module.kind),
+    )];
+    if layout.compact {
+        legend.extend(
+            markers
+                .iter()
+                .map(|(_, text, colour)| (Swatch::Dashed(*colour), text.clone())),
+        );
+    }
+    let body = with_legend(area, layout, &legend, theme)?;
     let x_label = |x: &f64| format!("{}", x.round() as u64);
     let y_label = |y: &f64| axis.label(*y);
     let mut chart = framed_chart(
@@ -157,22 +177,11 @@ pub fn module_spectrum_chart<DB: DrawingBackend>(
         )
         .map_err(failed)?;
     let line_height = (layout.note + 4.0).round() as i32;
-    let mut markers = Vec::new();
-    if (1..=len).contains(&module.rank_90) {
-        markers.push((
-            module.rank_90 as f64 + 0.5,
-            format!("90% of ‖ΔW‖_F² in {}", module.rank_90),
-            theme.highlight,
-        ));
-    }
-    if let Some(stable) = module.stable_rank.filter(|s| s.is_finite()) {
-        markers.push((
-            (stable + 0.5).min(len as f64 + 0.5),
-            format!("stable rank {}", crate::format::significant(stable, 3)),
-            theme.secondary,
-        ));
-    }
     for (row, (x, text, colour)) in markers.into_iter().enumerate() {
+        if layout.compact {
+            dashed_marker(&mut chart, x, (y_lo, y_hi), colour)?;
+            continue;
+        }
         let drop = 8 + row as i32 * line_height;
         let label = MarkerLabel {
             text,

@@ -1120,6 +1120,24 @@ struct MarkerLabel {
     left_drop: i32,
 }
 
+/// Draws a dashed vertical line at `x` across `y_range` in `colour`, without a label.
+fn dashed_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    x: f64,
+    (y_lo, y_hi): (f64, f64),
+    colour: RGBColor,
+) -> Result<(), String> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x, y_lo), (x, y_hi)],
+            8,
+            6,
+            colour.stroke_width(2),
+        ))
+        .map_err(failed)?;
+    Ok(())
+}
+
 /// Draws a dashed vertical line at `x` across `y_range` with its label at its top: right of the
 /// line when it fits, otherwise left of it.
 fn rank_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
@@ -1130,14 +1148,7 @@ fn rank_marker<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     layout: Layout,
     theme: &Theme,
 ) -> Result<(), String> {
-    chart
-        .draw_series(DashedLineSeries::new(
-            [(x, y_lo), (x, y_hi)],
-            8,
-            6,
-            label.colour.stroke_width(2),
-        ))
-        .map_err(failed)?;
+    dashed_marker(chart, x, (y_lo, y_hi), label.colour)?;
     let (x_pixels, _) = chart.plotting_area().get_pixel_range();
     let at = chart.plotting_area().map_coordinate(&(x, y_hi));
     let (dx, h_pos) = beside_marker(at.0, &x_pixels, guess_width(&label.text, layout.note));
