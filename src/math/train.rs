@@ -476,15 +476,15 @@ fn product_chunk(
     let (whole_rows, wide) = (m - m % 2, n - n % 8);
     let narrow = if n - wide >= 4 { wide + 4 } else { wide };
     let shape = (m, p, n);
+    let alpha_lanes = F2::splat(alpha);
     // Column blocks outside, row pairs inside: the chunk's columns of b stay in the nearest cache
     // while every row of a passes them.
     for j0 in (0..wide).step_by(8) {
         for i0 in (0..whole_rows).step_by(2) {
             let sums = pair_block8(a, layout, b_chunk, shape, &terms, (i0, j0));
             for (row, row_sums) in sums.iter().enumerate() {
-                for (col, &sum) in row_sums.iter().enumerate() {
-                    put(&mut c[(i0 + row) * n + j0 + col], sum);
-                }
+                let start = (i0 + row) * n + j0;
+                put_lanes(alpha_lanes, first, &mut c[start..start + 8], row_sums);
             }
         }
     }
@@ -492,9 +492,8 @@ fn product_chunk(
         for i0 in (0..whole_rows).step_by(2) {
             let sums = pair_block4(a, layout, b_chunk, shape, &terms, (i0, j0));
             for (row, row_sums) in sums.iter().enumerate() {
-                for (col, &sum) in row_sums.iter().enumerate() {
-                    put(&mut c[(i0 + row) * n + j0 + col], sum);
-                }
+                let start = (i0 + row) * n + j0;
+                put_lanes(alpha_lanes, first, &mut c[start..start + 4], row_sums);
             }
         }
     }
@@ -519,6 +518,22 @@ fn product_chunk(
         for j in 0..n {
             put(&mut c[i * n + j], entry(i, j));
         }
+    }
+}
+
+/// Writes α·sums to `cells` (the first chunk of a product) or adds it to them, a pair of lanes
+/// at a time.
+#[inline(always)]
+fn put_lanes(alpha: F2, first: bool, cells: &mut [f64], sums: &[F2]) {
+    let (pairs, _) = cells.as_chunks_mut::<2>();
+    for (pair, &sum) in pairs.iter_mut().zip(sums) {
+        let scaled = alpha.mul(sum);
+        let value = if first {
+            scaled
+        } else {
+            F2::load(pair).add(scaled)
+        };
+        value.store(pair);
     }
 }
 
@@ -548,7 +563,7 @@ macro_rules! pair_block {
             (m, p, n): (usize, usize, usize),
             terms: &Range<usize>,
             (i0, j0): (usize, usize),
-        ) -> [[f64; $width]; 2] {
+        ) -> [[F2; $width / 2]; 2] {
             let [mut top, mut bottom] = [[F2::splat(0.0); $width / 2]; 2];
             match layout {
                 Layout::Rows => {
@@ -569,14 +584,7 @@ macro_rules! pair_block {
                     }
                 }
             }
-            let mut sums = [[0.0; $width]; 2];
-            for (row, lanes) in sums.iter_mut().zip([top, bottom]) {
-                let (pairs, _) = row.as_chunks_mut::<2>();
-                for (pair, lane) in pairs.iter_mut().zip(lanes) {
-                    lane.store(pair);
-                }
-            }
-            sums
+            [top, bottom]
         }
     };
 }
@@ -1271,25 +1279,27 @@ impl LoraRun {
 }
 
 /// residuals −= targets, both laid out alike; returns the sum of the squared results, summed in
-/// four interleaved sums (as [`dot`]) so that the additions need not wait for each other.
+/// four interleaved sums (two pairs of lanes, as [`dot`]'s four) so that the additions need not
+/// wait for each other.
 fn subtract_targets(residuals: &mut [f64], targets: &[f64]) -> f64 {
     let (e4, e_rest) = residuals.as_chunks_mut::<4>();
     let (t4, t_rest) = targets[..targets.len().min(e4.len() * 4 + e_rest.len())].as_chunks::<4>();
-    let mut acc = [0.0; 4];
+    let mut acc = [F2::splat(0.0); 2];
     for (e, t) in e4.iter_mut().zip(t4) {
-        let [e0, e1, e2, e3] = [e[0] - t[0], e[1] - t[1], e[2] - t[2], e[3] - t[3]];
-        *e = [e0, e1, e2, e3];
-        acc[0] += e0 * e0;
-        acc[1] += e1 * e1;
-        acc[2] += e2 * e2;
-        acc[3] += e3 * e3;
+        let (e2, _) = e.as_chunks_mut::<2>();
+        let (t2, _) = t.as_chunks::<2>();
+        for ((pair, target), sum) in e2.iter_mut().zip(t2).zip(&mut acc) {
+            let error = F2::load(pair).sub(F2::load(target));
+            error.store(pair);
+            *sum = sum.add(error.mul(error));
+        }
     }
     let mut tail = 0.0;
     for (e, &t) in e_rest.iter_mut().zip(t_rest) {
         *e -= t;
         tail += *e * *e;
     }
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail
+    (acc[0].sum() + acc[1].sum()) + tail
 }
 
 /// s·B·A, summed term by term over the rank in a fixed order.
