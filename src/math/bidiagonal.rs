@@ -26,6 +26,8 @@
 
 use nalgebra::DMatrix;
 
+use super::lanes::F2;
+
 /// An upper bidiagonal matrix.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bidiagonal {
@@ -476,107 +478,6 @@ fn update_accumulate<const C: usize>(
             added += x[l] * c[l][i];
         }
         z[i] += added;
-    }
-}
-
-use lanes::F2;
-
-/// Two f64 lanes: wasm32's f64x2 where simd128 is on (the page's build), plain pairs elsewhere,
-/// with the same results bit for bit (each lane is rounded as the scalar operation would be).
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod lanes {
-    use core::arch::wasm32::{
-        f64x2, f64x2_add, f64x2_extract_lane, f64x2_mul, f64x2_splat, f64x2_sub, v128,
-    };
-
-    /// Two f64 lanes in one SIMD register.
-    #[derive(Clone, Copy, Debug)]
-    pub struct F2(v128);
-
-    impl F2 {
-        /// Both lanes x.
-        #[inline(always)]
-        pub fn splat(x: f64) -> Self {
-            Self(f64x2_splat(x))
-        }
-        /// The lanes from two consecutive entries (one v128.load once compiled).
-        #[inline(always)]
-        pub fn load(pair: &[f64; 2]) -> Self {
-            Self(f64x2(pair[0], pair[1]))
-        }
-        /// Writes the lanes to two consecutive entries (one v128.store once compiled).
-        #[inline(always)]
-        pub fn store(self, pair: &mut [f64; 2]) {
-            pair[0] = f64x2_extract_lane::<0>(self.0);
-            pair[1] = f64x2_extract_lane::<1>(self.0);
-        }
-        /// Lane-wise sum.
-        #[inline(always)]
-        pub fn add(self, other: Self) -> Self {
-            Self(f64x2_add(self.0, other.0))
-        }
-        /// Lane-wise difference.
-        #[inline(always)]
-        pub fn sub(self, other: Self) -> Self {
-            Self(f64x2_sub(self.0, other.0))
-        }
-        /// Lane-wise product.
-        #[inline(always)]
-        pub fn mul(self, other: Self) -> Self {
-            Self(f64x2_mul(self.0, other.0))
-        }
-        /// The first lane plus the second.
-        #[inline(always)]
-        pub fn sum(self) -> f64 {
-            f64x2_extract_lane::<0>(self.0) + f64x2_extract_lane::<1>(self.0)
-        }
-    }
-}
-
-/// Two f64 lanes: wasm32's f64x2 where simd128 is on (the page's build), plain pairs elsewhere,
-/// with the same results bit for bit (each lane is rounded as the scalar operation would be).
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-mod lanes {
-    /// Two f64 lanes.
-    #[derive(Clone, Copy, Debug)]
-    pub struct F2([f64; 2]);
-
-    impl F2 {
-        /// Both lanes x.
-        #[inline(always)]
-        pub fn splat(x: f64) -> Self {
-            Self([x, x])
-        }
-        /// The lanes from two consecutive entries.
-        #[inline(always)]
-        pub fn load(pair: &[f64; 2]) -> Self {
-            Self(*pair)
-        }
-        /// Writes the lanes to two consecutive entries.
-        #[inline(always)]
-        pub fn store(self, pair: &mut [f64; 2]) {
-            *pair = self.0;
-        }
-        /// Lane-wise sum.
-        #[inline(always)]
-        pub fn add(self, other: Self) -> Self {
-            Self([self.0[0] + other.0[0], self.0[1] + other.0[1]])
-        }
-        /// Lane-wise difference.
-        #[inline(always)]
-        pub fn sub(self, other: Self) -> Self {
-            Self([self.0[0] - other.0[0], self.0[1] - other.0[1]])
-        }
-        /// Lane-wise product.
-        #[inline(always)]
-        pub fn mul(self, other: Self) -> Self {
-            Self([self.0[0] * other.0[0], self.0[1] * other.0[1]])
-        }
-        /// The first lane plus the second.
-        #[inline(always)]
-        pub fn sum(self) -> f64 {
-            self.0[0] + self.0[1]
-        }
     }
 }
 

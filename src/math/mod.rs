@@ -5,6 +5,7 @@
 
 pub mod bidiagonal;
 pub mod intrinsic;
+mod lanes;
 pub mod lora;
 pub mod lowrank;
 pub mod memory;

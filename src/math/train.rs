@@ -41,6 +41,7 @@ use std::ops::Range;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+use super::lanes::F2;
 use super::rng::Stream;
 use super::svd::{singular_values, Decomposition};
 
@@ -428,9 +429,10 @@ enum Layout {
 /// overwriting c.
 ///
 /// Blocks of 2×8 entries of c are summed in sixteen independent sums at once, so that each entry
-/// of a read serves eight products and each of b two, and the compiler can use vector
-/// instructions (2×8 measured faster than 4×4 with 128-bit vectors); four columns left over make
-/// a 2×4 block, and the rest are plain dot products. Each entry is summed over p in order, one
+/// of a read serves eight products and each of b two, held in pairs of [`F2`] lanes (2×8
+/// measured faster than 4×4 with 128-bit vectors; the compiler leaves the scalar form scalar on
+/// wasm32, at half the speed); four columns left over make a 2×4 block, and the rest are plain
+/// dot products. Each entry is summed over p in order, one
 /// chunk of [`CHUNK`] terms at a time.
 fn product(
     alpha: f64,
@@ -474,15 +476,15 @@ fn product_chunk(
     let (whole_rows, wide) = (m - m % 2, n - n % 8);
     let narrow = if n - wide >= 4 { wide + 4 } else { wide };
     let shape = (m, p, n);
+    let alpha_lanes = F2::splat(alpha);
     // Column blocks outside, row pairs inside: the chunk's columns of b stay in the nearest cache
     // while every row of a passes them.
     for j0 in (0..wide).step_by(8) {
         for i0 in (0..whole_rows).step_by(2) {
             let sums = pair_block8(a, layout, b_chunk, shape, &terms, (i0, j0));
             for (row, row_sums) in sums.iter().enumerate() {
-                for (col, &sum) in row_sums.iter().enumerate() {
-                    put(&mut c[(i0 + row) * n + j0 + col], sum);
-                }
+                let start = (i0 + row) * n + j0;
+                put_lanes(alpha_lanes, first, &mut c[start..start + 8], row_sums);
             }
         }
     }
@@ -490,9 +492,8 @@ fn product_chunk(
         for i0 in (0..whole_rows).step_by(2) {
             let sums = pair_block4(a, layout, b_chunk, shape, &terms, (i0, j0));
             for (row, row_sums) in sums.iter().enumerate() {
-                for (col, &sum) in row_sums.iter().enumerate() {
-                    put(&mut c[(i0 + row) * n + j0 + col], sum);
-                }
+                let start = (i0 + row) * n + j0;
+                put_lanes(alpha_lanes, first, &mut c[start..start + 4], row_sums);
             }
         }
     }
@@ -520,20 +521,38 @@ fn product_chunk(
     }
 }
 
-/// Adds x0·bv[c] to top[c] and x1·bv[c] to bottom[c] for each listed column c, written out
-/// statement by statement: with constant indices the sums stay in registers even in a
+/// Writes α·sums to `cells` (the first chunk of a product) or adds it to them, a pair of lanes
+/// at a time.
+#[inline(always)]
+fn put_lanes(alpha: F2, first: bool, cells: &mut [f64], sums: &[F2]) {
+    let (pairs, _) = cells.as_chunks_mut::<2>();
+    for (pair, &sum) in pairs.iter_mut().zip(sums) {
+        let scaled = alpha.mul(sum);
+        let value = if first {
+            scaled
+        } else {
+            F2::load(pair).add(scaled)
+        };
+        value.store(pair);
+    }
+}
+
+/// Adds x0·bv[c] to top[c] and x1·bv[c] to bottom[c] for each listed pair of columns c, written
+/// out statement by statement: with constant indices the sums stay in registers even in a
 /// size-optimised build, which neither unrolls nor vectorises loops.
 macro_rules! add_columns {
-    ($top:ident, $bottom:ident, $x0:expr, $x1:expr, $bv:ident, [$($c:literal),*]) => {
+    ($top:ident, $bottom:ident, $x0:ident, $x1:ident, $bv:ident, [$($c:literal),*]) => {
         $(
-            $top[$c] += $x0 * $bv[$c];
-            $bottom[$c] += $x1 * $bv[$c];
+            let column = F2::load(&$bv[$c]);
+            $top[$c] = $top[$c].add($x0.mul(column));
+            $bottom[$c] = $bottom[$c].add($x1.mul(column));
         )*
     };
 }
 
 /// Writes `pair_block8` and `pair_block4`: the sums over the chunk's terms for rows i0 and
-/// i0 + 1 of the left factor and W columns from j0 of `b_chunk`, in 2·W independent sums.
+/// i0 + 1 of the left factor and W columns from j0 of `b_chunk`, in 2·W independent sums held
+/// as W pairs of lanes.
 macro_rules! pair_block {
     ($name:ident, $width:literal, $columns:tt) => {
         #[inline(always)]
@@ -544,22 +563,23 @@ macro_rules! pair_block {
             (m, p, n): (usize, usize, usize),
             terms: &Range<usize>,
             (i0, j0): (usize, usize),
-        ) -> [[f64; $width]; 2] {
-            let [mut top, mut bottom] = [[0.0; $width]; 2];
+        ) -> [[F2; $width / 2]; 2] {
+            let [mut top, mut bottom] = [[F2::splat(0.0); $width / 2]; 2];
             match layout {
                 Layout::Rows => {
                     let a0 = &a[i0 * p + terms.start..i0 * p + terms.end];
                     let a1 = &a[(i0 + 1) * p + terms.start..(i0 + 1) * p + terms.end];
                     for ((&x0, &x1), b_row) in a0.iter().zip(a1).zip(b_chunk.chunks_exact(n)) {
-                        let bv = &b_row[j0..j0 + $width];
+                        let (x0, x1) = (F2::splat(x0), F2::splat(x1));
+                        let (bv, _) = b_row[j0..j0 + $width].as_chunks::<2>();
                         add_columns!(top, bottom, x0, x1, bv, $columns);
                     }
                 }
                 Layout::Columns => {
                     let a_chunk = &a[terms.start * m..terms.end * m];
                     for (a_row, b_row) in a_chunk.chunks_exact(m).zip(b_chunk.chunks_exact(n)) {
-                        let (x0, x1) = (a_row[i0], a_row[i0 + 1]);
-                        let bv = &b_row[j0..j0 + $width];
+                        let (x0, x1) = (F2::splat(a_row[i0]), F2::splat(a_row[i0 + 1]));
+                        let (bv, _) = b_row[j0..j0 + $width].as_chunks::<2>();
                         add_columns!(top, bottom, x0, x1, bv, $columns);
                     }
                 }
@@ -569,8 +589,8 @@ macro_rules! pair_block {
     };
 }
 
-pair_block!(pair_block8, 8, [0, 1, 2, 3, 4, 5, 6, 7]);
-pair_block!(pair_block4, 4, [0, 1, 2, 3]);
+pair_block!(pair_block8, 8, [0, 1, 2, 3]);
+pair_block!(pair_block4, 4, [0, 1]);
 
 /// A random matrix with orthonormal columns, rows×cols (cols ≤ rows), from the QR factors of a
 /// Gaussian matrix with R's diagonal made positive, so that it is uniformly distributed.
@@ -906,7 +926,8 @@ impl OptimizerState {
     }
 }
 
-/// Adam's update of `params`, with 1/(1 − β₁ᵗ) and 1/(1 − β₂ᵗ) given.
+/// Adam's update of `params`, with 1/(1 − β₁ᵗ) and 1/(1 − β₂ᵗ) given, two parameters at a time
+/// in lanes (each rounded as the scalar formula would be).
 fn adam(
     params: &mut [f64],
     grad: &[f64],
@@ -916,7 +937,23 @@ fn adam(
     inv_c1: f64,
     inv_c2: f64,
 ) {
-    for (((p, &g), m), v) in params.iter_mut().zip(grad).zip(first).zip(second) {
+    let (p2, p_rest) = params.as_chunks_mut::<2>();
+    let (g2, g_rest) = grad.as_chunks::<2>();
+    let (m2, m_rest) = first.as_chunks_mut::<2>();
+    let (v2, v_rest) = second.as_chunks_mut::<2>();
+    let [beta1, beta2] = [F2::splat(ADAM_BETA1), F2::splat(ADAM_BETA2)];
+    let [keep1, keep2] = [F2::splat(1.0 - ADAM_BETA1), F2::splat(1.0 - ADAM_BETA2)];
+    let [rate2, c1, c2, eps] = [rate, inv_c1, inv_c2, ADAM_EPS].map(F2::splat);
+    for (((p, g), m), v) in p2.iter_mut().zip(g2).zip(m2).zip(v2) {
+        let g = F2::load(g);
+        let m_new = beta1.mul(F2::load(m)).add(keep1.mul(g));
+        let v_new = beta2.mul(F2::load(v)).add(keep2.mul(g).mul(g));
+        let step = rate2.mul(m_new.mul(c1)).div(v_new.mul(c2).sqrt().add(eps));
+        F2::load(p).sub(step).store(p);
+        m_new.store(m);
+        v_new.store(v);
+    }
+    for (((p, &g), m), v) in p_rest.iter_mut().zip(g_rest).zip(m_rest).zip(v_rest) {
         *m = ADAM_BETA1 * *m + (1.0 - ADAM_BETA1) * g;
         *v = ADAM_BETA2 * *v + (1.0 - ADAM_BETA2) * g * g;
         *p -= rate * (*m * inv_c1) / ((*v * inv_c2).sqrt() + ADAM_EPS);
@@ -1242,25 +1279,27 @@ impl LoraRun {
 }
 
 /// residuals −= targets, both laid out alike; returns the sum of the squared results, summed in
-/// four interleaved sums (as [`dot`]) so that the additions need not wait for each other.
+/// four interleaved sums (two pairs of lanes, as [`dot`]'s four) so that the additions need not
+/// wait for each other.
 fn subtract_targets(residuals: &mut [f64], targets: &[f64]) -> f64 {
     let (e4, e_rest) = residuals.as_chunks_mut::<4>();
     let (t4, t_rest) = targets[..targets.len().min(e4.len() * 4 + e_rest.len())].as_chunks::<4>();
-    let mut acc = [0.0; 4];
+    let mut acc = [F2::splat(0.0); 2];
     for (e, t) in e4.iter_mut().zip(t4) {
-        let [e0, e1, e2, e3] = [e[0] - t[0], e[1] - t[1], e[2] - t[2], e[3] - t[3]];
-        *e = [e0, e1, e2, e3];
-        acc[0] += e0 * e0;
-        acc[1] += e1 * e1;
-        acc[2] += e2 * e2;
-        acc[3] += e3 * e3;
+        let (e2, _) = e.as_chunks_mut::<2>();
+        let (t2, _) = t.as_chunks::<2>();
+        for ((pair, target), sum) in e2.iter_mut().zip(t2).zip(&mut acc) {
+            let error = F2::load(pair).sub(F2::load(target));
+            error.store(pair);
+            *sum = sum.add(error.mul(error));
+        }
     }
     let mut tail = 0.0;
     for (e, &t) in e_rest.iter_mut().zip(t_rest) {
         *e -= t;
         tail += *e * *e;
     }
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail
+    (acc[0].sum() + acc[1].sum()) + tail
 }
 
 /// s·B·A, summed term by term over the rank in a fixed order.
