@@ -884,7 +884,7 @@ mod training_charts {
     }
 
     #[test]
-    fn the_learn_forget_plane_labels_each_rank_and_full_fine_tuning() {
+    fn the_learn_forget_plane_labels_the_runs_without_overlapping_them() {
         let mut sweep = RankSweep::new(small(), 100);
         sweep.advance(usize::MAX);
         let points: Vec<LearnForget> = sweep.points().iter().map(|p| p.result).collect();
@@ -896,13 +896,23 @@ mod training_charts {
                 "r = 1",
                 "r = 2",
                 "r = 4",
-                "r = 8",
                 "full",
                 "New-task test loss",
                 "Pretraining loss",
             ],
         );
         finite_only(&svg);
+        // Rank 8 of an 8×8 layer lands on full fine-tuning: one label for the two points.
+        let same = [
+            point(Method::Lora, 1, 0.9, 0.1),
+            point(Method::Lora, 8, 0.3, 0.5),
+            point(Method::Full, 8, 0.3, 0.5),
+        ];
+        let svg = check(
+            |area| learn_forget_chart(area, &same, &Theme::light()),
+            &["r = 1", "full"],
+        );
+        assert!(!svg.contains("r = 8"), "an overlapping label is drawn");
     }
 
     #[test]

@@ -566,7 +566,12 @@ pub fn learn_forget_chart<DB: DrawingBackend>(
         .draw_series(LineSeries::new(lora, theme.primary.stroke_width(1)))
         .map_err(failed)?;
     let style = bold_style(theme, layout.tick, Pos::new(HPos::Left, VPos::Bottom));
-    for p in &shown {
+    // Full fine-tuning's label first, then LoRA's from the lowest rank; a label that would overlap
+    // one already placed is left out (the caption and the data table name every run).
+    let mut order: Vec<&&LearnForget> = shown.iter().collect();
+    order.sort_by_key(|p| (p.method == Method::Lora, p.rank));
+    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+    for p in order {
         let name = match p.method {
             Method::Full => "full".to_string(),
             Method::Lora => format!("r = {}", p.rank),
@@ -574,6 +579,20 @@ pub fn learn_forget_chart<DB: DrawingBackend>(
         let text = match p.status {
             Status::Diverged { .. } => format!("{name}, diverged"),
             Status::Running => name,
+        };
+        // The label's box, from the point's pixel and a width of about 0.62 em a character.
+        let (px, py) = chart.backend_coord(&at(p));
+        let width = (0.62 * layout.tick * text.chars().count() as f64).ceil() as i32;
+        let height = layout.tick.ceil() as i32 + 2;
+        let bounds = (px + 7, py - 5 - height, px + 7 + width, py - 5);
+        let clear = placed
+            .iter()
+            .all(|b| bounds.2 < b.0 || b.2 < bounds.0 || bounds.3 < b.1 || b.3 < bounds.1);
+        let text = if clear {
+            placed.push(bounds);
+            text
+        } else {
+            String::new()
         };
         let colour = method_colour(p.method, theme);
         let label = EmptyElement::at(at(p)) + Text::new(text, (7, -5), style.clone());
