@@ -13,6 +13,7 @@ mod cost;
 mod export;
 mod factorisation;
 mod format;
+mod hostile_links;
 mod inspector;
 mod intrinsic;
 mod links;
