@@ -81,7 +81,7 @@ const workerRates = await page.evaluate(async (rounds) => {
     varint(runs); varint(steps); // Runs (1 full alone, 2 LoRA alone), steps
     return new Uint8Array(bytes);
   };
-  const worker = new Worker('./trainer-loader.js');
+  const worker = new Worker('./worker-loader.js?bin=lora-explorer-trainer');
   const answers = [];
   let wake;
   worker.onmessage = (event) => { answers.push(new DataView(event.data.buffer)); wake?.(); };

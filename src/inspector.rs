@@ -1,6 +1,6 @@
 //! The calculator chapter's inspector worker, which reads an adapter file off the main thread.
-//! Trunk compiles this binary to WebAssembly and `www/inspector-loader.js` starts it; natively it
-//! only explains itself.
+//! Trunk compiles this binary to WebAssembly and `www/worker-loader.js?bin=lora-explorer-inspector`
+//! starts it; natively it only explains itself.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

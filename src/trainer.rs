@@ -1,5 +1,6 @@
 //! Chapter 2's Web Worker, which trains full fine-tuning and LoRA side by side. Trunk compiles this
-//! binary to WebAssembly and `www/trainer-loader.js` starts it; natively it only explains itself.
+//! binary to WebAssembly and `www/worker-loader.js?bin=lora-explorer-trainer` starts it; natively
+//! it only explains itself.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

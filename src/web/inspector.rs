@@ -38,7 +38,7 @@ use crate::render::colormap::Diverging;
 use crate::render::heatmap::heatmap_rgba;
 
 /// The script that starts the inspector's worker, relative to the page.
-const INSPECTOR_URL: &str = "./inspector-loader.js";
+const INSPECTOR_URL: &str = "./worker-loader.js?bin=lora-explorer-inspector";
 
 /// Height of both charts in CSS pixels.
 const CHART_HEIGHT: f64 = 320.0;

@@ -34,7 +34,7 @@ use crate::render::heatmap::{heatmap_rgba, share_heatmap_rgba};
 use crate::state::LearnPage;
 
 /// The script that starts the training worker, relative to the page.
-const TRAINER_URL: &str = "./trainer-loader.js";
+const TRAINER_URL: &str = "./worker-loader.js?bin=lora-explorer-trainer";
 
 /// Below this width, in CSS pixels, the stylesheet puts the heatmaps two by two.
 const TWO_BY_TWO_BELOW: f64 = 720.0;
@@ -336,6 +336,11 @@ impl LearnView {
     }
 
     fn toggle_play(&mut self) -> Result<(), JsValue> {
+        // Play after the worker stopped starts a new one.
+        if self.stopped {
+            self.playing = true;
+            return self.reset();
+        }
         let finished = self.frame.as_ref().is_some_and(|frame| frame.finished);
         self.playing = !self.playing;
         // Play on a finished run starts it again.
@@ -377,8 +382,8 @@ impl LearnView {
 
     /// The worker could not start, or stopped: say so; Reset starts a new one.
     fn on_stopped(&mut self) {
+        // Whether the run was playing is kept: Reset carries on as the reader had it.
         self.stopped = true;
-        self.playing = false;
         self.sweeping = false;
         self.sweep_progress.set_hidden(true);
         self.paint_status();
@@ -485,11 +490,12 @@ impl LearnView {
             status_text(self.frame.as_ref(), self.started, self.playing, self.speed)
         };
         self.status.set_text_content(Some(&text));
+        let playing = self.playing && !self.stopped;
         self.play
-            .set_text_content(Some(if self.playing { "Pause" } else { "Play" }));
+            .set_text_content(Some(if playing { "Pause" } else { "Play" }));
         let _ = self
             .play
-            .set_attribute("aria-pressed", if self.playing { "true" } else { "false" });
+            .set_attribute("aria-pressed", if playing { "true" } else { "false" });
     }
 
     /// Paints the four updates on one colour scale, ΔW*'s largest entry.

@@ -94,7 +94,7 @@ test('a PEFT adapter with its config: the table, the totals, the charts and the 
   // Nothing was sent anywhere: the only requests after the first load fetch the worker.
   assert.deepEqual(foreignRequests, []);
   const urls = later.map((r) => r.url.split('/').pop().replace(/-[0-9a-f]{16}/, ''));
-  assert.ok(urls.every((url) => /^(inspector-loader\.js|lora-explorer-inspector(_bg\.wasm|\.js))$/.test(url)), urls.join(' '));
+  assert.ok(urls.every((url) => /^(worker-loader\.js\?bin=lora-explorer-inspector|lora-explorer-inspector(_bg\.wasm|\.js))$/.test(url)), urls.join(' '));
   assert.ok(later.every((r) => r.method === 'GET' && !r.body));
   assert.deepEqual(consoleMessages, []);
 });

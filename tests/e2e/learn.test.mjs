@@ -100,3 +100,19 @@ test('the loss figure embeds alone, in the dark theme, and trains', async () => 
   await waitForText(page, 'l-status', /^Finished/, 30000);
   assert.deepEqual(consoleMessages, []);
 });
+
+test('a training worker whose module fails to load is reported, and Reset starts a working one', async () => {
+  const { browser, page: first } = await open({ path: 'learn/', query: '?v=1' });
+  const base = first.url().split('?')[0];
+  const context = await browser.newContext();
+  await context.route('**/lora-explorer-trainer_bg.wasm', (route) => route.abort());
+  const page = await context.newPage();
+  await page.goto(`${base}?v=1&ld=16&lk=16&lw=max`);
+  await page.waitForFunction(() => document.documentElement.hasAttribute('data-theme'));
+  await scrollToLosses(page);
+  await waitForText(page, 'l-status', /^The training worker stopped: press Reset to start a new one\.$/);
+  await context.unroute('**/lora-explorer-trainer_bg.wasm');
+  await page.click('#l-reset');
+  await waitForText(page, 'l-status', /^Finished: 20,000 steps\.$/, 30000);
+  await context.close();
+});
