@@ -2,7 +2,7 @@
 //! module kind, and one module's singular values with the rank reaching 90% of ‖ΔW‖_F² and the
 //! stable rank marked.
 
-use super::spectra::{integer_ticks, ZeroRowAxis};
+use super::spectra::ZeroRowAxis;
 use super::*;
 use crate::adapter::Module;
 use crate::figures::inspector::LayerSeries;
@@ -141,22 +141,7 @@ pub fn module_spectrum_chart<DB: DrawingBackend>(
         );
     }
     let body = with_legend(area, layout, &legend, theme)?;
-    let x_label = |x: &f64| format!("{}", x.round() as u64);
-    let y_label = |y: &f64| axis.label(*y);
-    let mut chart = framed_chart(
-        &body,
-        layout,
-        theme,
-        LinearAxis::new(0.5, len as f64 + 0.5, integer_ticks(len)),
-        (y_lo..y_hi).log_scale().with_key_points(axis.ticks.clone()),
-        Axes {
-            x_desc: "Index i of the singular value",
-            y_desc: "Singular value σᵢ (log scale)",
-            x_label: &x_label,
-            y_label: &y_label,
-            x_grid: false,
-        },
-    )?;
+    let mut chart = axis.frame(&body, layout, theme, len)?;
     let floor = largest * SIGMA_FLOOR;
     let (non_zero, zeros): (Vec<_>, Vec<_>) = sigma
         .iter()

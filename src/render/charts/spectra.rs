@@ -7,6 +7,8 @@
 
 use std::ops::Range;
 
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
+
 use super::*;
 
 /// How the plot's x axis maps pixels back to indices, returned by the chart for pointing.
@@ -78,6 +80,34 @@ impl ZeroRowAxis {
         }
     }
 
+    /// The framed chart of `len` singular values on `body`: index across, this axis up, with the
+    /// titles every singular-value chart shares.
+    pub(super) fn frame<'a, DB: DrawingBackend>(
+        &self,
+        body: &'a DrawingArea<DB, Shift>,
+        layout: Layout,
+        theme: &Theme,
+        len: usize,
+    ) -> Result<Chart<'a, DB, LinearAxis, WithKeyPoints<LogCoord<f64>>>, String> {
+        let x_label = |x: &f64| format!("{}", x.round() as u64);
+        let y_label = |y: &f64| self.label(*y);
+        let (y_lo, y_hi) = self.range;
+        framed_chart(
+            body,
+            layout,
+            theme,
+            LinearAxis::new(0.5, len as f64 + 0.5, integer_ticks(len)),
+            (y_lo..y_hi).log_scale().with_key_points(self.ticks.clone()),
+            Axes {
+                x_desc: "Index i of the singular value",
+                y_desc: "Singular value σᵢ (log scale)",
+                x_label: &x_label,
+                y_label: &y_label,
+                x_grid: false,
+            },
+        )
+    }
+
     /// A tick's label: "0" on the zero row, the decade elsewhere.
     pub(super) fn label(&self, y: f64) -> String {
         if (y / self.row - 1.0).abs() < 1e-9 {
@@ -144,22 +174,7 @@ pub fn factorisation_spectra_chart<DB: DrawingBackend>(
         ],
         theme,
     )?;
-    let x_label = |x: &f64| format!("{}", x.round() as u64);
-    let y_label = |y: &f64| axis.label(*y);
-    let mut chart = framed_chart(
-        &body,
-        layout,
-        theme,
-        LinearAxis::new(0.5, len as f64 + 0.5, integer_ticks(len)),
-        (y_lo..y_hi).log_scale().with_key_points(axis.ticks.clone()),
-        Axes {
-            x_desc: "Index i of the singular value",
-            y_desc: "Singular value σᵢ (log scale)",
-            x_label: &x_label,
-            y_label: &y_label,
-            x_grid: false,
-        },
-    )?;
+    let mut chart = axis.frame(&body, layout, theme, len)?;
 
     if let Some(idx) = pointed.filter(|&idx| idx < len) {
         let x = (idx + 1) as f64;

@@ -6,7 +6,7 @@
 //! or too small to be anything but rounding is drawn at the axis's floor, and a value that is not
 //! finite is never drawn.
 
-use super::spectra::{integer_ticks, ZeroRowAxis};
+use super::spectra::ZeroRowAxis;
 use super::*;
 use crate::figures::training::{LossChart, Panel, Snapshot, RANK_TOLERANCE};
 use crate::math::train::{Init, LearnForget, Method, Point, Status};
@@ -361,22 +361,7 @@ pub fn training_spectra_chart<DB: DrawingBackend>(
     .map(|(panel, colour)| (Swatch::MarkedLine(colour), panel.name().to_string()))
     .collect();
     let body = with_legend(area, layout, &legend, theme)?;
-    let x_label = |x: &f64| format!("{}", x.round() as u64);
-    let y_label = |y: &f64| axis.label(*y);
-    let mut chart = framed_chart(
-        &body,
-        layout,
-        theme,
-        LinearAxis::new(0.5, len as f64 + 0.5, integer_ticks(len)),
-        (y_lo..y_hi).log_scale().with_key_points(axis.ticks.clone()),
-        Axes {
-            x_desc: "Index i of the singular value",
-            y_desc: "Singular value σᵢ (log scale)",
-            x_label: &x_label,
-            y_label: &y_label,
-            x_grid: false,
-        },
-    )?;
+    let mut chart = axis.frame(&body, layout, theme, len)?;
 
     for (position, (_, colour, values, _)) in shown.iter().enumerate() {
         // Zeros of several matrices share places: concentric rings, the first the widest.
