@@ -242,20 +242,7 @@ pub trait Section {
 
     /// The range of slider `key` at the current state; None for toggles and selectors.
     fn bounds(&self, key: &str) -> Option<Bounds> {
-        let Kind::Slider(slider) = self.controls()[self.index(key)?].kind else {
-            return None;
-        };
-        let max = slider
-            .capped_by
-            .iter()
-            .filter_map(|cap| self.index(cap))
-            .map(|cap| self.value(cap))
-            .fold(slider.max, f64::min);
-        Some(Bounds {
-            min: slider.min,
-            max,
-            step: slider.step,
-        })
+        row_bounds(self, key)
     }
 
     /// What slider `key`'s value means, for screen readers: "rank 8 of 64". None for controls
@@ -278,6 +265,25 @@ pub trait Section {
             }
         })
     }
+}
+
+/// The range of slider `key` of `section` as its row says: its maximum capped by the values of the
+/// controls it names. None for toggles and selectors.
+fn row_bounds<S: Section + ?Sized>(section: &S, key: &str) -> Option<Bounds> {
+    let Kind::Slider(slider) = section.controls()[section.index(key)?].kind else {
+        return None;
+    };
+    let max = slider
+        .capped_by
+        .iter()
+        .filter_map(|cap| section.index(cap))
+        .map(|cap| section.value(cap))
+        .fold(slider.max, f64::min);
+    Some(Bounds {
+        min: slider.min,
+        max,
+        step: slider.step,
+    })
 }
 
 /// `section` with every control at its row's default.
@@ -1330,6 +1336,24 @@ impl Default for QloraState {
 impl Section for QloraState {
     fn controls(&self) -> &'static [Control] {
         &QLORA
+    }
+
+    /// As the rows say, and the histogram's block at most the number of blocks W has.
+    fn bounds(&self, key: &str) -> Option<Bounds> {
+        let bounds = row_bounds(self, key)?;
+        if key != "qh" {
+            return Some(bounds);
+        }
+        let side = self.value_of("qn");
+        let block_size = BLOCK_SIZES
+            .get(self.value_of("qb") as usize)
+            .and_then(|text| text.parse::<f64>().ok())
+            .unwrap_or(1.0);
+        let blocks = (side * side / block_size).ceil().max(1.0);
+        Some(Bounds {
+            max: bounds.max.min(blocks),
+            ..bounds
+        })
     }
 
     fn value(&self, index: usize) -> f64 {

@@ -538,6 +538,30 @@ mod chapter_state {
     }
 
     #[test]
+    fn the_histograms_block_is_at_most_the_number_of_blocks() {
+        let mut page = QloraPage::default();
+        // 128² weights in blocks of 64: 256 blocks, more than the slider's 64.
+        assert_eq!(page.bounds("qh").map(|b| b.max), Some(64.0));
+        page.set("qh", "40").expect("a block");
+        // 64² weights in blocks of 1,024: four blocks, and the chosen one moves to the last.
+        page.set("qn", "64").expect("a side");
+        page.set("qb", "1024").expect("a block size");
+        assert_eq!(page.bounds("qh").map(|b| b.max), Some(4.0));
+        assert_eq!(page.get("qh").as_deref(), Some("4"));
+        let applied = page.set("qh", "9").expect("a block");
+        assert_eq!(
+            applied,
+            lora_explorer::state::Applied::Clamped { used: "4".into() }
+        );
+        // A link says so, whatever the order of its parameters.
+        for link in ["?v=1&qh=40&qn=64&qb=1024", "?v=1&qn=64&qb=1024&qh=40"] {
+            let parsed = parse_chapter::<QloraPage>(link);
+            assert_eq!(parsed.state.get("qh").as_deref(), Some("4"), "{link}");
+            assert_eq!(parsed.notices.len(), 1, "{link}: {:?}", parsed.notices);
+        }
+    }
+
+    #[test]
     fn a_link_sets_every_parameter() {
         let parsed = parse_chapter::<QloraPage>(
             "?v=1&qn=512&qd=student-t&qv=3&qb=256&qc=fp4&qh=5&qr=32&qs=7",
