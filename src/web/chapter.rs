@@ -7,8 +7,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Document, Element, Event, HtmlInputElement, HtmlSelectElement, MessageEvent};
 
+use super::channel::Handlers;
 use super::dom::{self, describe, document, listen, show_error};
 use super::{datatable, permalink, share, Exports};
 use crate::export::Download;
@@ -145,6 +146,51 @@ pub fn mount<V: ChapterView>(doc: &Document) -> Result<Rc<ChapterPage<V>>, JsVal
 }
 
 impl<V: ChapterView> ChapterPage<V> {
+    /// A worker's handlers for this page: `on_message` gets each message's data, `on_error` runs
+    /// when the worker fails to load or throws. Neither keeps the page alive.
+    pub fn worker_handlers(
+        self: &Rc<Self>,
+        on_message: impl Fn(&Rc<Self>, &JsValue) + 'static,
+        on_error: impl Fn(&Rc<Self>) + 'static,
+    ) -> Handlers {
+        let answering = Rc::downgrade(self);
+        let message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+            if let Some(page) = answering.upgrade() {
+                on_message(&page, &message.data());
+            }
+        });
+        let failing = Rc::downgrade(self);
+        let error = Closure::<dyn FnMut(Event)>::new(move |_| {
+            if let Some(page) = failing.upgrade() {
+                on_error(&page);
+            }
+        });
+        Handlers {
+            message: message.into_js_value().unchecked_into(),
+            error: error.into_js_value().unchecked_into(),
+        }
+    }
+
+    /// Calls `wake` on the view when the element `id` comes near the viewport (see
+    /// [`dom::when_near`]), saying so if it fails.
+    pub fn wake_when_near(
+        self: &Rc<Self>,
+        id: &str,
+        wake: impl FnOnce(&mut V) -> Result<(), JsValue> + 'static,
+    ) -> Result<(), JsValue> {
+        let waking = Rc::downgrade(self);
+        dom::when_near(&dom::by_id(&self.doc, id)?, move || {
+            if let Some(page) = waking.upgrade() {
+                if let Err(err) = wake(&mut page.view.borrow_mut()) {
+                    show_error(&format!(
+                        "The background worker could not start: {}",
+                        describe(&err)
+                    ));
+                }
+            }
+        })
+    }
+
     /// A control moved: store its value, bring the controls and the address in line, repaint.
     fn on_control(&self, control: &Element) {
         let Some(key) = control.get_attribute("data-key") else {

@@ -13,11 +13,11 @@ use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{
     Blob, Document, DragEvent, Element, Event, File, FileList, HtmlCanvasElement, HtmlElement,
-    HtmlInputElement, HtmlProgressElement, HtmlSelectElement, MessageEvent,
+    HtmlInputElement, HtmlProgressElement, HtmlSelectElement,
 };
 
 use super::calculator::CalculatorView;
-use super::channel::{Channel, Handlers};
+use super::channel::Channel;
 use super::chapter::ChapterPage;
 use super::datatable;
 use super::dom::{by_id, describe, listen, show_error, typed_by_id, window};
@@ -507,19 +507,18 @@ impl InspectorView {
 /// Binds the file input, the drop zone, the module selector and the worker's messages.
 pub fn bind(page: &Rc<ChapterPage<CalculatorView>>) -> Result<(), JsValue> {
     let doc = &page.doc;
-    let on_answer = Rc::downgrade(page);
-    let message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-        if let Some(page) = on_answer.upgrade() {
-            let result = page.view.borrow_mut().inspector.on_answer(&message.data());
+    let handlers = page.worker_handlers(
+        |page, data| {
+            let result = page.view.borrow_mut().inspector.on_answer(data);
             if let Err(err) = result {
                 show_error(&format!(
                     "The inspector could not show the adapter: {}",
                     describe(&err)
                 ));
             }
-            datatable::refresh(&*page, &FIGURES);
+            datatable::refresh(&**page, &FIGURES);
             if page.view.borrow().inspector.charts_due {
-                let later = Rc::downgrade(&page);
+                let later = Rc::downgrade(page);
                 let paint = Closure::once_into_js(move || {
                     if let Some(page) = later.upgrade() {
                         let result = page.view.borrow_mut().inspector.paint_due_charts();
@@ -530,18 +529,10 @@ pub fn bind(page: &Rc<ChapterPage<CalculatorView>>) -> Result<(), JsValue> {
                 });
                 let _ = window().and_then(|w| w.request_animation_frame(paint.unchecked_ref()));
             }
-        }
-    });
-    let on_failure = Rc::downgrade(page);
-    let error = Closure::<dyn FnMut(Event)>::new(move |_| {
-        if let Some(page) = on_failure.upgrade() {
-            page.view.borrow_mut().inspector.on_stopped();
-        }
-    });
-    page.view.borrow_mut().inspector.channel.attach(Handlers {
-        message: message.into_js_value().unchecked_into(),
-        error: error.into_js_value().unchecked_into(),
-    });
+        },
+        |page| page.view.borrow_mut().inspector.on_stopped(),
+    );
+    page.view.borrow_mut().inspector.channel.attach(handlers);
 
     let input: HtmlInputElement = typed_by_id(doc, "insp-file")?;
     let picked = Rc::downgrade(page);

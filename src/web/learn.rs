@@ -10,13 +10,12 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    Document, Element, Event, HtmlButtonElement, HtmlCanvasElement, HtmlElement,
-    HtmlProgressElement, MessageEvent,
+    Document, Element, HtmlButtonElement, HtmlCanvasElement, HtmlElement, HtmlProgressElement,
 };
 
-use super::channel::{Channel, Handlers};
+use super::channel::Channel;
 use super::chapter::{ChapterPage, ChapterView};
-use super::dom::{by_id, describe, listen, show_error, typed_by_id, watch_near, when_near, window};
+use super::dom::{by_id, describe, listen, show_error, typed_by_id, watch_near, window};
 use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
 use crate::export::Download;
 use crate::figures::learn::{self, LEARN_FIGURES};
@@ -171,39 +170,15 @@ impl ChapterView for LearnView {
     }
 
     fn bind(page: &Rc<ChapterPage<Self>>) -> Result<(), JsValue> {
-        let on_answer = Rc::downgrade(page);
-        let message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            if let Some(page) = on_answer.upgrade() {
-                let result = page.view.borrow_mut().on_answer(&message.data());
-                match result {
-                    Ok(()) => super::datatable::refresh(&*page, &LEARN_FIGURES),
-                    Err(err) => {
-                        show_error(&format!("A figure could not be drawn: {}", describe(&err)))
-                    }
-                }
-            }
-        });
-        let on_failure = Rc::downgrade(page);
-        let error = Closure::<dyn FnMut(Event)>::new(move |_| {
-            if let Some(page) = on_failure.upgrade() {
-                page.view.borrow_mut().on_stopped();
-            }
-        });
-        page.view.borrow_mut().channel.attach(Handlers {
-            message: message.into_js_value().unchecked_into(),
-            error: error.into_js_value().unchecked_into(),
-        });
-        let waking = Rc::downgrade(page);
-        when_near(&by_id(&page.doc, "fig-training-loss")?, move || {
-            if let Some(page) = waking.upgrade() {
-                if let Err(err) = page.view.borrow_mut().wake() {
-                    show_error(&format!(
-                        "The training worker could not start: {}",
-                        describe(&err)
-                    ));
-                }
-            }
-        })?;
+        let handlers = page.worker_handlers(
+            |page, data| match page.view.borrow_mut().on_answer(data) {
+                Ok(()) => super::datatable::refresh(&**page, &LEARN_FIGURES),
+                Err(err) => show_error(&format!("A figure could not be drawn: {}", describe(&err))),
+            },
+            |page| page.view.borrow_mut().on_stopped(),
+        );
+        page.view.borrow_mut().channel.attach(handlers);
+        page.wake_when_near("fig-training-loss", LearnView::wake)?;
         for figure in Figure::ALL {
             let watching = Rc::downgrade(page);
             let element = by_id(&page.doc, &figure.id().element_id())?;

@@ -8,11 +8,11 @@ use std::rc::Rc;
 use nalgebra::DMatrix;
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Event, HtmlCanvasElement, HtmlElement, MessageEvent};
+use web_sys::{Document, Element, HtmlCanvasElement, HtmlElement};
 
-use super::channel::{Channel, Handlers, WORKER_URL};
+use super::channel::{Channel, WORKER_URL};
 use super::chapter::{ChapterPage, ChapterView};
-use super::dom::{by_id, describe, show_error, typed_by_id, when_near};
+use super::dom::{by_id, describe, show_error, typed_by_id};
 use super::paint::{cell_size, paint_chart, Heatmap};
 use crate::export::Download;
 use crate::figures::qlora::{
@@ -116,76 +116,39 @@ impl ChapterView for QloraView {
     }
 
     fn bind(page: &Rc<ChapterPage<Self>>) -> Result<(), JsValue> {
-        let on_answer = Rc::downgrade(page);
-        let message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            let Some(page) = on_answer.upgrade() else {
-                return;
-            };
-            let state = page.state.borrow().qlora.clone();
-            let result = page
-                .view
-                .borrow_mut()
-                .on_answer(&message.data(), &QloraParams::from_state(&state));
-            match result {
-                Ok(true) => {
-                    super::datatable::refresh(&*page, &[FigureId::BlockSize, FigureId::Loftq])
-                }
-                Ok(false) => {}
-                Err(err) => show_error(&format!("A figure could not be drawn: {}", describe(&err))),
-            }
-        });
-        let on_failure = Rc::downgrade(page);
-        let error = Closure::<dyn FnMut(Event)>::new(move |_| {
-            if let Some(page) = on_failure.upgrade() {
-                let view = page.view.borrow();
-                let message =
-                    "The background worker could not start: reload the page to try again.";
-                for status in [&view.block_status, &view.loftq_status] {
-                    status.set_text_content(Some(message));
-                    let _ = status.class_list().remove_1("busy");
-                }
-            }
-        });
-        page.view.borrow_mut().channel.attach(Handlers {
-            message: message.into_js_value().unchecked_into(),
-            error: error.into_js_value().unchecked_into(),
-        });
-        let on_quantised = Rc::downgrade(page);
-        let quantised = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            if let Some(page) = on_quantised.upgrade() {
-                let result = page.view.borrow_mut().on_quantised(&message.data());
-                if let Err(err) = result {
-                    show_error(&format!("A figure could not be drawn: {}", describe(&err)));
-                }
-            }
-        });
-        let on_quantiser_failure = Rc::downgrade(page);
-        let quantiser_error = Closure::<dyn FnMut(Event)>::new(move |_| {
-            if let Some(page) = on_quantiser_failure.upgrade() {
-                let view = page.view.borrow();
-                view.quant_status.set_text_content(Some(
-                    "The background worker could not start: reload the page to try again.",
-                ));
-                let _ = view.quant_status.class_list().remove_1("busy");
-            }
-        });
-        page.view.borrow_mut().quantiser.attach(Handlers {
-            message: quantised.into_js_value().unchecked_into(),
-            error: quantiser_error.into_js_value().unchecked_into(),
-        });
-        // Both the block-size chart and LoftQ's wait for the worker: either one near starts it.
-        for figure in ["fig-block-size", "fig-loftq"] {
-            let waking = Rc::downgrade(page);
-            when_near(&by_id(&page.doc, figure)?, move || {
-                if let Some(page) = waking.upgrade() {
-                    if let Err(err) = page.view.borrow_mut().channel.wake() {
-                        show_error(&format!(
-                            "The background worker could not start: {}",
-                            describe(&err)
-                        ));
+        let handlers = page.worker_handlers(
+            |page, data| {
+                let params = QloraParams::from_state(&page.state.borrow().qlora);
+                match page.view.borrow_mut().on_answer(data, &params) {
+                    Ok(true) => {
+                        super::datatable::refresh(&**page, &[FigureId::BlockSize, FigureId::Loftq])
+                    }
+                    Ok(false) => {}
+                    Err(err) => {
+                        show_error(&format!("A figure could not be drawn: {}", describe(&err)))
                     }
                 }
-            })?;
+            },
+            |page| {
+                let view = page.view.borrow();
+                for status in [&view.block_status, &view.loftq_status] {
+                    stopped(status);
+                }
+            },
+        );
+        page.view.borrow_mut().channel.attach(handlers);
+        let handlers = page.worker_handlers(
+            |page, data| {
+                if let Err(err) = page.view.borrow_mut().on_quantised(data) {
+                    show_error(&format!("A figure could not be drawn: {}", describe(&err)));
+                }
+            },
+            |page| stopped(&page.view.borrow().quant_status),
+        );
+        page.view.borrow_mut().quantiser.attach(handlers);
+        // Both the block-size chart and LoftQ's wait for the worker: either one near starts it.
+        for figure in ["fig-block-size", "fig-loftq"] {
+            page.wake_when_near(figure, |view: &mut Self| view.channel.wake())?;
         }
         Ok(())
     }
@@ -449,6 +412,14 @@ impl QloraView {
         }
         Ok(())
     }
+}
+
+/// Says in `status` that its worker could not start.
+fn stopped(status: &Element) {
+    status.set_text_content(Some(
+        "The background worker could not start: reload the page to try again.",
+    ));
+    let _ = status.class_list().remove_1("busy");
 }
 
 /// The page's document.
