@@ -375,36 +375,8 @@ pub struct Spectra {
     pub merged: Vec<f64>,
 }
 
-/// The matrices Figure 3's spectra are computed from: what the page sends its worker.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SpectraInput {
-    /// W₀, d×k.
-    pub w0: DMatrix<f64>,
-    /// B, d×r.
-    pub b: DMatrix<f64>,
-    /// A, r×k.
-    pub a: DMatrix<f64>,
-    /// W₀ + (α/r)·BA, d×k.
-    pub merged: DMatrix<f64>,
-    /// α/r.
-    pub scale: f64,
-}
-
-impl SpectraInput {
-    /// The input for `matrices`.
-    pub fn of(matrices: &Factorisation) -> Self {
-        Self {
-            w0: matrices.w0.clone(),
-            b: matrices.b.clone(),
-            a: matrices.a.clone(),
-            merged: matrices.merged.clone(),
-            scale: matrices.scale,
-        }
-    }
-}
-
-/// Computes the figure's spectra input after input, reusing W₀'s singular values while W₀ stays
-/// (moving r, α or the initialisation leaves it as it is).
+/// Computes the figure's spectra settings after settings, reusing W₀'s singular values while W₀
+/// stays (moving r, α or the initialisation leaves it as it is).
 #[derive(Debug, Default)]
 pub struct SpectraWorkbench {
     /// The last W₀ and its singular values.
@@ -412,14 +384,15 @@ pub struct SpectraWorkbench {
 }
 
 impl SpectraWorkbench {
-    /// The spectra of `input`.
-    pub fn spectra(&mut self, input: SpectraInput) -> Spectra {
+    /// The spectra of the figure at `state`.
+    pub fn spectra(&mut self, state: &FactorisationState) -> Spectra {
+        let matrices = matrices(state);
         let known = self
             .w0
             .take()
-            .and_then(|(w0, values)| (w0 == input.w0).then_some(values));
-        let spectra = Spectra::from_parts(&input, known);
-        self.w0 = Some((input.w0, spectra.w0.clone()));
+            .and_then(|(w0, values)| (w0 == matrices.w0).then_some(values));
+        let spectra = Spectra::new(&matrices, known);
+        self.w0 = Some((matrices.w0, spectra.w0.clone()));
         spectra
     }
 }
@@ -433,19 +406,13 @@ impl Spectra {
     /// The spectra of `matrices`. `w0` may carry W₀'s singular values when they are already known;
     /// otherwise they are computed.
     pub fn new(matrices: &Factorisation, w0: Option<Vec<f64>>) -> Self {
-        Self::from_parts(&SpectraInput::of(matrices), w0)
-    }
-
-    /// The spectra of `input`, with W₀'s singular values `w0` when they are already known (ignored
-    /// unless there are min(d, k) of them).
-    pub fn from_parts(input: &SpectraInput, w0: Option<Vec<f64>>) -> Self {
         let w0 = w0
-            .filter(|values| values.len() == input.w0.nrows().min(input.w0.ncols()))
-            .unwrap_or_else(|| singular_values(&input.w0));
+            .filter(|values| values.len() == matrices.w0.nrows().min(matrices.w0.ncols()))
+            .unwrap_or_else(|| singular_values(&matrices.w0));
         // σ(c·M) = c·σ(M) for c > 0: the scaled update needs no matrix of its own.
-        let mut update: Vec<f64> = product_singular_values(&input.b, &input.a)
+        let mut update: Vec<f64> = product_singular_values(&matrices.b, &matrices.a)
             .into_iter()
-            .map(|s| s * input.scale.abs())
+            .map(|s| s * matrices.scale.abs())
             .collect();
         let cutoff = ZERO_TOLERANCE * update.first().copied().unwrap_or(0.0);
         for s in &mut update {
@@ -456,7 +423,7 @@ impl Spectra {
         Self {
             w0,
             update,
-            merged: singular_values(&input.merged),
+            merged: singular_values(&matrices.merged),
         }
     }
 

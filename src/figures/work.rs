@@ -7,14 +7,14 @@
 //! The job number grows with every request of a page's connection; a worker answers only the
 //! latest request it has read, and the page uses only the answer to its latest job.
 
-use nalgebra::DMatrix;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::factorisation::{Spectra, SpectraInput, SpectraWorkbench};
+use super::factorisation::{Spectra, SpectraWorkbench};
 use super::intrinsic::{Approximation, MatrixSpec, Workbench};
 use super::qlora::{BlockSizeSeries, QloraParams, QuantFigure, QuantMatrix, QuantView};
 use crate::math::svd::singular_values;
+use crate::state::{format_float, FactorisationState, Section};
 
 /// What the page asks a worker for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,12 +35,13 @@ pub enum Request {
         /// The rank kept.
         rank: usize,
     },
-    /// Figure 3's singular values of the matrices the page has drawn.
+    /// Figure 3's singular values at the settings the page has drawn: the worker makes the same
+    /// seeded matrices itself, so that none travel.
     Spectra {
         /// The request's job number.
         job: u32,
-        /// The matrices.
-        input: SpectraInput,
+        /// The figure's settings.
+        state: FactorisationState,
     },
     /// Chapter 3's slow numbers for the matrix `params` describe: the quantisation error's
     /// singular values and each code's error against block size.
@@ -294,9 +295,9 @@ impl Workbenches {
                 approximation: self.intrinsic.approximation(spec, rank),
                 ms: clock() - started,
             },
-            Request::Spectra { job, ref input } => Answer::Spectra {
+            Request::Spectra { job, ref state } => Answer::Spectra {
                 job,
-                spectra: self.spectra.spectra(input.clone()),
+                spectra: self.spectra.spectra(state),
                 ms: clock() - started,
             },
             Request::Quantise { job, params } => {
@@ -326,58 +327,28 @@ impl Workbenches {
     }
 }
 
-/// Figure 3's matrices as they travel: W₀ (d×k), B (d×r), A (r×k) and the merged weight (d×k),
-/// each column-major, and α/r.
-#[derive(Serialize, Deserialize)]
-struct SpectraWire<W> {
-    d: usize,
-    k: usize,
-    r: usize,
-    scale: f64,
-    w0: W,
-    b: W,
-    a: W,
-    merged: W,
-}
-
-impl Serialize for SpectraInput {
+/// Figure 3's settings as they travel: its six control values in row order. They are read back
+/// through the figure's own rows, clamped as a link's values are, so that a request that reads is
+/// one the worker can compute.
+impl Serialize for FactorisationState {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (d, k) = self.w0.shape();
-        SpectraWire {
-            d,
-            k,
-            r: self.b.ncols(),
-            scale: self.scale,
-            w0: self.w0.as_slice(),
-            b: self.b.as_slice(),
-            a: self.a.as_slice(),
-            merged: self.merged.as_slice(),
-        }
-        .serialize(serializer)
+        let values: Vec<f64> = (0..self.controls().len()).map(|i| self.value(i)).collect();
+        values.serialize(serializer)
     }
 }
 
-impl<'de> Deserialize<'de> for SpectraInput {
-    /// Reads the matrices, each checked against the shape the message states, so that a request
-    /// that reads is one the worker can compute.
+impl<'de> Deserialize<'de> for FactorisationState {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let wire = SpectraWire::<Vec<f64>>::deserialize(deserializer)?;
-        let matrix = |entries: Vec<f64>, rows: usize, cols: usize| {
-            if rows.checked_mul(cols) == Some(entries.len()) {
-                Ok(DMatrix::from_vec(rows, cols, entries))
-            } else {
-                Err(D::Error::custom(
-                    "a matrix whose entries do not fit its shape",
-                ))
-            }
-        };
-        let (d, k, r) = (wire.d, wire.k, wire.r);
-        Ok(Self {
-            w0: matrix(wire.w0, d, k)?,
-            b: matrix(wire.b, d, r)?,
-            a: matrix(wire.a, r, k)?,
-            merged: matrix(wire.merged, d, k)?,
-            scale: wire.scale,
-        })
+        let values = Vec::<f64>::deserialize(deserializer)?;
+        let mut state = FactorisationState::figure();
+        if values.len() != state.controls().len() {
+            return Err(D::Error::custom("settings of another figure"));
+        }
+        for (control, value) in state.controls().iter().zip(values) {
+            state
+                .set(control.key, &format_float(value))
+                .map_err(|err| D::Error::custom(err.to_string()))?;
+        }
+        Ok(state)
     }
 }

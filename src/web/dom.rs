@@ -34,6 +34,14 @@ pub fn typed_by_id<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
         .map_err(|_| JsValue::from_str(&format!("#{id} is not the expected kind of element")))
 }
 
+/// Sets `element`'s text, only when it changes: rewriting the same text still makes the browser
+/// lay the element out again.
+pub fn set_text(element: &Element, text: &str) {
+    if element.text_content().as_deref() != Some(text) {
+        element.set_text_content(Some(text));
+    }
+}
+
 /// The nodes of `nodes` that are elements of type `T`, in document order.
 pub fn elements<T: JsCast>(nodes: &NodeList) -> impl Iterator<Item = T> + '_ {
     (0..nodes.length()).filter_map(|idx| nodes.get(idx)?.dyn_into::<T>().ok())

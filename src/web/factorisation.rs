@@ -10,10 +10,10 @@ use web_sys::{
 };
 
 use super::channel::{Channel, Handlers, WORKER_URL};
-use super::dom::{by_id, listen, typed_by_id};
+use super::dom::{by_id, listen, set_text, typed_by_id};
 use super::paint::{cell_size, paint_chart, ColourBar, Heatmap};
 use super::App;
-use crate::figures::factorisation::{FactorisationFigure, MatrixId, Spectra, SpectraInput};
+use crate::figures::factorisation::{FactorisationFigure, MatrixId, Spectra};
 use crate::figures::work::{Answer, Request, Workbenches};
 use crate::figures::FigureId;
 use crate::render::charts::{factorisation_spectra_chart, IndexAxis, Theme};
@@ -311,9 +311,9 @@ impl FactorisationView {
         }
         self.colour_bar.paint(figure.colours)?;
         for (element, line) in self.counts.iter().zip(figure.count_lines()) {
-            element.set_text_content(Some(&line));
+            set_text(element, &line);
         }
-        self.caption.set_text_content(Some(&figure.caption()));
+        set_text(&self.caption, &figure.caption());
         // Keep the pointed cell if it still exists; its value has changed, so re-report it.
         let cursor = self
             .cursor
@@ -324,12 +324,10 @@ impl FactorisationView {
         self.spectrum.theme = *theme;
         if self.spectrum.requested.as_ref() != Some(state) {
             self.spectrum.requested = Some(state.clone());
-            if let Some(figure) = &self.figure {
-                self.spectrum.channel.send(|job| Request::Spectra {
-                    job,
-                    input: SpectraInput::of(&figure.matrices),
-                })?;
-            }
+            self.spectrum.channel.send(|job| Request::Spectra {
+                job,
+                state: state.clone(),
+            })?;
         } else {
             // Same numbers, new width or theme: redraw what was received.
             self.point_at_index(self.spectrum.pointed);
@@ -394,7 +392,7 @@ impl FactorisationView {
         let report = pointed
             .and_then(|idx| spectra.point_report(idx))
             .unwrap_or_else(|| SPECTRUM_PROMPT.to_string());
-        chart.report.set_text_content(Some(&report));
+        set_text(&chart.report, &report);
         let mut axis = None;
         let painted = paint_chart(&chart.canvas, chart.width, SPECTRUM_HEIGHT, |area| {
             axis = Some(factorisation_spectra_chart(
@@ -428,9 +426,9 @@ impl FactorisationView {
         match &report {
             Some(report) => {
                 let text = std::iter::once(report.heading.clone()).chain(report.lines.iter().cloned()).collect::<Vec<_>>().join("\n");
-                self.report.set_text_content(Some(&text));
+                set_text(&self.report, &text);
             }
-            None => self.report.set_text_content(Some("Point at a cell, or focus a heatmap with Tab and use the arrow keys, to see how its value is made.")),
+            None => set_text(&self.report, "Point at a cell, or focus a heatmap with Tab and use the arrow keys, to see how its value is made."),
         }
         for id in MatrixId::ALL {
             let block = highlights.iter().find(|h| h.matrix == id);

@@ -5,6 +5,8 @@
 //! CSS scales it up with `image-rendering: pixelated` to a whole number of device pixels a cell.
 //! Grid lines and the highlighted block are CSS overlays, so pointing at a cell repaints nothing.
 
+use std::cell::Cell;
+
 use js_sys::Uint8ClampedArray;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -18,7 +20,7 @@ use web_sys::{
     HtmlElement, ImageData,
 };
 
-use super::dom::{by_id, typed_by_id, window};
+use super::dom::{by_id, set_text, typed_by_id, window};
 use crate::figures::factorisation::Highlight;
 use crate::format::signed;
 use crate::render::colormap::Diverging;
@@ -39,6 +41,19 @@ pub struct Heatmap {
     frame: HtmlElement,
     /// The outline around the highlighted block of cells.
     mark: HtmlElement,
+    /// The canvas's 2D context, fetched once.
+    context: CanvasRenderingContext2d,
+    /// The shape and cell size last laid out, so that a repaint of the same shape touches no
+    /// style and no canvas size.
+    laid_out: Cell<Option<Layout>>,
+}
+
+/// A heatmap's shape in cells and its cell size in CSS pixels.
+#[derive(Clone, Copy, PartialEq)]
+struct Layout {
+    rows: usize,
+    cols: usize,
+    cell_css: f64,
 }
 
 impl Heatmap {
@@ -57,10 +72,12 @@ impl Heatmap {
         frame.append_child(&canvas)?;
         frame.append_child(&mark)?;
         Ok(Self {
+            context: context(&canvas)?,
             canvas,
             label: by_id(doc, &format!("{prefix}-label-{slug}"))?,
             frame,
             mark,
+            laid_out: Cell::new(None),
         })
     }
 
@@ -73,14 +90,31 @@ impl Heatmap {
         cols: usize,
         cell_css: f64,
     ) -> Result<(), JsValue> {
-        let (w, h) = (cols as u32, rows as u32);
-        if self.canvas.width() != w || self.canvas.height() != h {
+        let layout = Layout {
+            rows,
+            cols,
+            cell_css,
+        };
+        if self.laid_out.get() != Some(layout) {
+            self.lay_out(layout)?;
+            self.laid_out.set(Some(layout));
+        }
+        put_pixels(&self.context, rgba, cols as u32, rows as u32)
+    }
+
+    /// Sizes the canvas to one pixel a cell and its box to `layout`'s cells.
+    fn lay_out(&self, layout: Layout) -> Result<(), JsValue> {
+        let (w, h) = (layout.cols as u32, layout.rows as u32);
+        if self.canvas.width() != w {
             self.canvas.set_width(w);
+        }
+        if self.canvas.height() != h {
             self.canvas.set_height(h);
         }
+        let cell_css = layout.cell_css;
         let style = self.canvas.style();
-        set_style(&style, "width", &format!("{}px", cols as f64 * cell_css))?;
-        set_style(&style, "height", &format!("{}px", rows as f64 * cell_css))?;
+        set_style(&style, "width", &format!("{}px", w as f64 * cell_css))?;
+        set_style(&style, "height", &format!("{}px", h as f64 * cell_css))?;
         let rendering = if cell_css >= 1.0 { "pixelated" } else { "auto" };
         set_style(&style, "image-rendering", rendering)?;
         let gridded = cell_css >= GRID_FROM_CSS;
@@ -90,7 +124,7 @@ impl Heatmap {
         if gridded {
             set_style(&self.frame.style(), "--cell", &format!("{cell_css}px"))?;
         }
-        put_pixels(&self.canvas, rgba, w, h)
+        Ok(())
     }
 
     /// Outlines `block` (or nothing) at `cell_css` CSS pixels a cell.
@@ -125,16 +159,15 @@ impl Heatmap {
     }
 }
 
-/// Puts `rgba` (`width`×`height` pixels) into `canvas` at its origin. The pixels are copied out of
-/// WebAssembly memory first: a view into that memory is detached when the memory grows, which any
-/// allocation between making the image and putting it may cause.
+/// Puts `rgba` (`width`×`height` pixels) into a canvas through its `context`, at its origin. The
+/// pixels are copied out of WebAssembly memory first: a view into that memory is detached when the
+/// memory grows, which any allocation between making the image and putting it may cause.
 fn put_pixels(
-    canvas: &HtmlCanvasElement,
+    context: &CanvasRenderingContext2d,
     rgba: &[u8],
     width: u32,
     height: u32,
 ) -> Result<(), JsValue> {
-    let context = context(canvas)?;
     let pixels = Uint8ClampedArray::from(rgba);
     let image = ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, width, height)?;
     context.put_image_data(&image, 0.0, 0.0)
@@ -151,6 +184,7 @@ fn set_style(style: &CssStyleDeclaration, property: &str, value: &str) -> Result
 /// A colour bar: its canvas and its two end labels.
 pub struct ColourBar {
     canvas: HtmlCanvasElement,
+    context: CanvasRenderingContext2d,
     min: Element,
     max: Element,
 }
@@ -158,8 +192,10 @@ pub struct ColourBar {
 impl ColourBar {
     /// Finds colour bar `{prefix}-colour-bar` and its ends `{prefix}-bar-min`, `{prefix}-bar-max`.
     pub fn find(doc: &Document, prefix: &str) -> Result<Self, JsValue> {
+        let canvas: HtmlCanvasElement = typed_by_id(doc, &format!("{prefix}-colour-bar"))?;
         Ok(Self {
-            canvas: typed_by_id(doc, &format!("{prefix}-colour-bar"))?,
+            context: context(&canvas)?,
+            canvas,
             min: by_id(doc, &format!("{prefix}-bar-min"))?,
             max: by_id(doc, &format!("{prefix}-bar-max"))?,
         })
@@ -178,8 +214,8 @@ impl ColourBar {
         colours: Diverging,
         ends: &(String, String),
     ) -> Result<(), JsValue> {
-        self.min.set_text_content(Some(&ends.0));
-        self.max.set_text_content(Some(&ends.1));
+        set_text(&self.min, &ends.0);
+        set_text(&self.max, &ends.1);
         self.put(&colour_bar_rgba(COLOUR_BAR_STEPS, colours))
     }
 
@@ -190,7 +226,7 @@ impl ColourBar {
             self.canvas.set_width(width);
             self.canvas.set_height(1);
         }
-        put_pixels(&self.canvas, bar, width, 1)
+        put_pixels(&self.context, bar, width, 1)
     }
 }
 

@@ -267,9 +267,7 @@ fn labels_carry_names_and_shapes() {
 
 // The spectrum chart's numbers: the update's rank, Weyl's inequality and the caption.
 
-use lora_explorer::figures::factorisation::{
-    Spectra, SpectraInput, SpectraWorkbench, ZERO_TOLERANCE,
-};
+use lora_explorer::figures::factorisation::{Spectra, SpectraWorkbench, ZERO_TOLERANCE};
 use lora_explorer::math::svd::singular_values;
 
 /// A state of the figure: d×k at rank r, α, seed, trained or at initialisation.
@@ -460,8 +458,7 @@ fn the_workbench_gives_the_same_spectra_however_it_got_there() {
         path.push(state.clone());
     }
     for state in &path {
-        let input = SpectraInput::of(&FactorisationFigure::new(state).matrices);
-        assert_eq!(workbench.spectra(input), fresh(state), "{state:?}");
+        assert_eq!(workbench.spectra(state), fresh(state), "{state:?}");
     }
     // A wrong-length W₀ spectrum handed to Spectra::new is ignored, never trusted.
     let figure = FactorisationFigure::new(&sized(15, 12, 4));

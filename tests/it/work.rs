@@ -1,11 +1,11 @@
 //! The worker protocol: every request and answer reads back as it was written, a request whose
-//! matrices do not fit their shapes does not read, and a worker's answers are what the core computes.
+//! matrices do not fit their shapes or whose settings are out of range is mended or refused, and a
+//! worker's answers are what the core computes.
 
-use lora_explorer::figures::factorisation::{matrices, Spectra, SpectraInput};
+use lora_explorer::figures::factorisation::Spectra;
 use lora_explorer::figures::intrinsic::{MatrixSpec, Workbench};
 use lora_explorer::figures::work::{Answer, Bench, Message, Progress, Reply, Request, Workbenches};
-use lora_explorer::state::{FactorisationState, IntrinsicState};
-use nalgebra::DMatrix;
+use lora_explorer::state::{FactorisationState, IntrinsicState, Section};
 
 fn spec() -> MatrixSpec {
     MatrixSpec::of(&IntrinsicState {
@@ -14,8 +14,19 @@ fn spec() -> MatrixSpec {
     })
 }
 
-fn input() -> SpectraInput {
-    SpectraInput::of(&matrices(&FactorisationState::default()))
+/// Figure 3 at settings away from its defaults.
+fn settings() -> FactorisationState {
+    let mut state = FactorisationState::default();
+    for (key, value) in [
+        ("fd", "17"),
+        ("fk", "9"),
+        ("fr", "5"),
+        ("fa", "3.5"),
+        ("fi", "1"),
+    ] {
+        assert!(state.set(key, value).is_ok(), "{key}={value}");
+    }
+    state
 }
 
 /// `message` written and read back.
@@ -37,7 +48,7 @@ fn every_request_reads_back_as_it_was_written() {
         },
         Request::Spectra {
             job: 7,
-            input: input(),
+            state: settings(),
         },
     ];
     for request in requests {
@@ -91,22 +102,45 @@ fn only_answers_to_requests_carry_a_job() {
 }
 
 #[test]
-fn a_request_whose_matrices_do_not_fit_their_shapes_does_not_read() {
-    let mut input = input();
-    // B loses a row: its entries no longer fill d×r.
-    let (d, r) = input.b.shape();
-    input.b = DMatrix::from_element(d - 1, r, 0.5);
-    let bytes = Request::Spectra { job: 1, input }
-        .to_bytes()
-        .expect("any request can be written");
-    assert!(Request::from_bytes(&bytes).is_err());
+fn figure_settings_out_of_range_are_clamped_as_a_link_would_be() {
+    // The settings travel as six numbers: written by hand, they may be anything.
+    let tag = Request::Spectra {
+        job: 0,
+        state: settings(),
+    }
+    .to_bytes()
+    .expect("any request can be written")[0];
+    let request = |values: &[f64]| {
+        let mut bytes = vec![tag];
+        bytes.extend(postcard::to_allocvec(&(5u32, values)).expect("numbers can be written"));
+        Request::from_bytes(&bytes)
+    };
+    let Ok(Request::Spectra { job, state }) = request(&[1e9, -3.0, 40.0, 1e300, 2.4, 1.0]) else {
+        panic!("out-of-range settings should be clamped, not refused");
+    };
+    assert_eq!(job, 5);
+    let mut expected = FactorisationState::default();
+    for (key, value) in [
+        ("fd", "64"),
+        ("fk", "2"),
+        ("fr", "2"),
+        ("fa", "64"),
+        ("fs", "2"),
+        ("fi", "1"),
+    ] {
+        expected.set(key, value).expect("a value in range");
+    }
+    assert_eq!(state, expected);
+    // Five numbers, or a value that is not a number, are not these settings.
+    assert!(request(&[4.0, 4.0, 2.0, 2.0, 42.0]).is_err());
+    assert!(request(&[4.0, 4.0, 2.0, f64::NAN, 42.0, 0.0]).is_err());
 }
 
 #[test]
 fn bytes_that_are_not_a_whole_message_do_not_read() {
     let bytes = Request::Spectra {
         job: 1,
-        input: input(),
+        state: settings(),
     }
     .to_bytes()
     .expect("any request can be written");
@@ -162,12 +196,12 @@ fn a_worker_answers_with_what_the_core_computes() {
     }
     let request = Request::Spectra {
         job: 3,
-        input: input(),
+        state: settings(),
     };
     match worker.answer(request, clock) {
         Answer::Spectra { job, spectra, .. } => {
             assert_eq!(job, 3);
-            assert_eq!(spectra, Spectra::at(&FactorisationState::default()));
+            assert_eq!(spectra, Spectra::at(&settings()));
         }
         other => panic!("a spectra request answered {other:?}"),
     }
