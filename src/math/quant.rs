@@ -544,28 +544,56 @@ pub enum Distribution {
 /// On average one entry in this many is an outlier in [`Distribution::Outliers`].
 pub const OUTLIER_EVERY: f64 = 512.0;
 
-/// Tries of Bailey's polar method before giving up on an entry (a chance of 0.215⁶⁴ ≈ 10⁻⁴³).
-const POLAR_TRIES: u64 = 64;
+/// Tries of Marsaglia and Tsang's gamma method before giving up on an entry: each try is accepted
+/// with probability above 0.95, so giving up has a chance below 10⁻⁸³.
+const GAMMA_TRIES: u64 = 64;
 
-/// A Student-t number with `nu` degrees of freedom for entry (row, col), by Bailey's polar method:
-/// with (u, v) uniform in the unit disc and w = u² + v², t = u·√(ν(w^(−2/ν) − 1)/w).
+/// A Student-t number with `nu` degrees of freedom for entry (row, col): t = z/√(2g/ν), with z
+/// standard normal and g drawn from Gamma(ν/2), so that 2g is χ² with ν degrees of freedom.
 fn student_t(seed: u64, nu: f64, row: usize, col: usize) -> f64 {
-    for attempt in 0..POLAR_TRIES {
-        let stream = Stream::new(seed, STREAM_T + 2 * attempt);
-        let other = Stream::new(seed, STREAM_T + 2 * attempt + 1);
-        let u = 2.0 * stream.uniform(row, col) - 1.0;
-        let v = 2.0 * other.uniform(row, col) - 1.0;
-        let w = u * u + v * v;
-        if w < 1.0 && w > 0.0 {
-            return u * (nu * (w.powf(-2.0 / nu) - 1.0) / w).sqrt();
+    let z = Stream::new(seed, STREAM_T).normal(row, col);
+    let g = gamma(seed, 0.5 * nu, row, col);
+    if g > 0.0 {
+        z * (nu / (2.0 * g)).sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// A Gamma(`shape`, 1) number for entry (row, col), by Marsaglia and Tsang's method (2000): with
+/// d = a − 1/3 and c = 1/√(9d), x standard normal and v = (1 + cx)³, d·v is accepted when a
+/// uniform u has u < 1 − 0.0331x⁴ (nearly always) or ln u < x²/2 + d(1 − v + ln v). A shape below
+/// 1 is drawn at shape + 1 and scaled by u^(1/shape).
+fn gamma(seed: u64, shape: f64, row: usize, col: usize) -> f64 {
+    let raised = shape < 1.0;
+    let d = if raised { shape + 1.0 } else { shape } - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    for attempt in 0..GAMMA_TRIES {
+        let x = Stream::new(seed, STREAM_T + 1 + 2 * attempt).normal(row, col);
+        let v = (1.0 + c * x).powi(3);
+        if v <= 0.0 {
+            continue;
+        }
+        let u = Stream::new(seed, STREAM_T + 2 + 2 * attempt).uniform(row, col);
+        if u < 1.0 - 0.0331 * x.powi(4) || u.ln() < 0.5 * x * x + d * (1.0 - v + v.ln()) {
+            let g = d * v;
+            return if raised {
+                g * Stream::new(seed, STREAM_T_SHAPE)
+                    .uniform(row, col)
+                    .powf(1.0 / shape)
+            } else {
+                g
+            };
         }
     }
     0.0
 }
 
-/// The streams the weight matrices draw from (Student-t takes two a try from this one on).
+/// The streams the weight matrices draw from (Student-t takes its normal from this one and its
+/// gamma two a try from the next on).
 const STREAM_NORMAL: u64 = 0x5154_0001;
 const STREAM_OUTLIER: u64 = 0x5154_0002;
+const STREAM_T_SHAPE: u64 = 0x5154_0003;
 const STREAM_T: u64 = 0x5154_1000;
 
 /// A rows×cols weight matrix in row-major order, entry (i, j) at i·cols + j. Entries depend only on

@@ -58,7 +58,7 @@ impl Stream {
         unit_open(self.bits(row, col, 0))
     }
 
-    /// A standard normal number for entry (row, col), by the Box–Muller transform.
+    /// A standard normal number for entry (row, col), by the ziggurat method.
     pub fn normal(self, row: usize, col: usize) -> f64 {
         normal_from(self.row_key(row), column_key(col))
     }
@@ -74,11 +74,81 @@ fn entry_bits(row_key: u64, column_key: u64, salt: u64) -> u64 {
     mix64(row_key ^ column_key ^ salt)
 }
 
-/// The Box–Muller normal of the entry whose row and column keys these are.
+/// Layers of the ziggurat: a power of two, so that a layer is chosen by the low bits of a hash.
+const LAYERS: usize = 128;
+/// Where the ziggurat's base layer hands over to the normal's tail, for [`LAYERS`] layers
+/// (Marsaglia and Tsang, 2000).
+const TAIL_FROM: f64 = 3.442_619_855_899;
+/// The area of every layer under exp(−x²/2), the base layer's tail included.
+const LAYER_AREA: f64 = 9.912_563_035_262_17e-3;
+/// Tries before an entry gives up and is 0: each try is accepted with probability above 0.98, so
+/// giving up has a chance below 10⁻⁹⁰.
+const ZIGGURAT_TRIES: u64 = 64;
+
+/// The ziggurat's layers: layer i covers |x| up to `edge[i]`, and a point inside `ratio[i]` of
+/// that width lies under the curve whatever its height.
+struct Ziggurat {
+    edge: [f64; LAYERS + 1],
+    ratio: [f64; LAYERS],
+}
+
+impl Ziggurat {
+    /// The layers of equal area [`LAYER_AREA`] under f(x) = exp(−x²/2), from the base up.
+    fn new() -> Self {
+        let f = |x: f64| (-0.5 * x * x).exp();
+        let mut edge = [0.0; LAYERS + 1];
+        edge[0] = LAYER_AREA / f(TAIL_FROM);
+        edge[1] = TAIL_FROM;
+        for i in 2..LAYERS {
+            edge[i] = (-2.0 * (LAYER_AREA / edge[i - 1] + f(edge[i - 1])).ln()).sqrt();
+        }
+        let mut ratio = [0.0; LAYERS];
+        for (i, r) in ratio.iter_mut().enumerate() {
+            *r = edge[i + 1] / edge[i];
+        }
+        Self { edge, ratio }
+    }
+
+    /// The shared layers, computed on first use.
+    fn get() -> &'static Self {
+        static LAYERS_ONCE: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
+        LAYERS_ONCE.get_or_init(Self::new)
+    }
+}
+
+/// The standard normal of the entry whose row and column keys these are, by the ziggurat method.
+/// Each try hashes the entry with the try's salt: the low 7 bits pick a layer and the top 53 a
+/// point across it, which lies under the curve nearly always; the rest of the time a second hash
+/// decides, in the layer's wedge or in the tail beyond [`TAIL_FROM`].
 fn normal_from(row_key: u64, column_key: u64) -> f64 {
-    let u1 = unit_open(entry_bits(row_key, column_key, 0));
-    let u2 = unit_open(entry_bits(row_key, column_key, 0x5851_F42D_4C95_7F2D));
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    let zig = Ziggurat::get();
+    for attempt in 0..ZIGGURAT_TRIES {
+        let salt = attempt.wrapping_mul(0x5851_F42D_4C95_7F2D);
+        let bits = entry_bits(row_key, column_key, salt);
+        let layer = (bits as usize) & (LAYERS - 1);
+        let u = 2.0 * unit_open(bits) - 1.0;
+        if u.abs() < zig.ratio[layer] {
+            return u * zig.edge[layer];
+        }
+        let extra = entry_bits(row_key, column_key, salt ^ 0x2545_F491_4F6C_DD1D);
+        if layer == 0 {
+            // The tail beyond TAIL_FROM, by Marsaglia's method.
+            let x = -unit_open(extra).ln() / TAIL_FROM;
+            let y = -unit_open(mix64(extra)).ln();
+            if 2.0 * y > x * x {
+                return (TAIL_FROM + x).copysign(u);
+            }
+            continue;
+        }
+        // The wedge: a height uniform across the layer, under the curve at x.
+        let x = u * zig.edge[layer];
+        let low = (-0.5 * (zig.edge[layer] * zig.edge[layer] - x * x)).exp();
+        let high = (-0.5 * (zig.edge[layer + 1] * zig.edge[layer + 1] - x * x)).exp();
+        if low + unit_open(extra) * (high - low) < 1.0 {
+            return x;
+        }
+    }
+    0.0
 }
 
 /// Maps 64 random bits to (0, 1), never 0 or 1, using the top 53 bits.

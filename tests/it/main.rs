@@ -24,6 +24,7 @@ mod permalink;
 mod qlora;
 mod rank;
 mod registry;
+mod rng;
 mod state;
 mod svd;
 mod tables;
