@@ -12,7 +12,7 @@ use web_sys::{Document, Element, HtmlCanvasElement, HtmlElement};
 
 use super::channel::{Channel, WORKER_URL};
 use super::chapter::{ChapterPage, ChapterView};
-use super::dom::{by_id, describe, show_error, typed_by_id};
+use super::dom::{by_id, describe, set_text, show_error, typed_by_id};
 use super::paint::{cell_size, paint_chart, Heatmap};
 use crate::export::Download;
 use crate::figures::qlora::{
@@ -169,8 +169,7 @@ impl ChapterView for QloraView {
         let matrix_moved = changed.is_some_and(|key| MATRIX_KEYS.contains(&key));
         self.theme = *theme;
         if everything {
-            self.codes_caption
-                .set_text_content(Some(&self.codes.caption()));
+            set_text(&self.codes_caption, &self.codes.caption());
             let codes = &self.codes;
             paint_chart(&self.codes_chart, self.width, CHART_HEIGHT, |area| {
                 codes_chart(area, codes, theme)
@@ -207,8 +206,7 @@ impl ChapterView for QloraView {
                 },
             };
             super::datatable::fill(&page_document()?, &self.memory_table, &[memory.table()])?;
-            self.memory_caption
-                .set_text_content(Some(&memory.caption()));
+            set_text(&self.memory_caption, &memory.caption());
         }
         Ok(())
     }
@@ -259,13 +257,12 @@ impl QloraView {
         if params.size > MAIN_THREAD_SIDE {
             self.figure = None;
             self.quant_status.class_list().add_1("busy")?;
-            self.quant_status
-                .set_text_content(Some(&quantising_status(&params)));
+            set_text(&self.quant_status, &quantising_status(&params));
             self.quantiser.wake()?;
             return self.quantiser.send(|job| Request::Quantise { job, params });
         }
         self.quant_status.class_list().remove_1("busy")?;
-        self.quant_status.set_text_content(None);
+        set_text(&self.quant_status, "");
         let mut figure = match self.figure.take() {
             Some(figure) => figure.update(&params),
             None => QuantFigure::new(&params),
@@ -290,8 +287,7 @@ impl QloraView {
         };
         self.view = Some(*view);
         self.quant_status.class_list().remove_1("busy")?;
-        self.quant_status
-            .set_text_content(Some(&quantised_status(ms)));
+        set_text(&self.quant_status, &quantised_status(ms));
         self.paint_view()
     }
 
@@ -324,22 +320,19 @@ impl QloraView {
             let cell = cell_size(per_map, side as f64, (1.0, 6.0))?;
             let rgba = heatmap_rgba(corner, Diverging::new(half_range));
             heatmap.paint(&rgba, side, side, cell)?;
-            heatmap
-                .label
-                .set_text_content(Some(&id.corner_name(side, view.params.size)));
+            set_text(&heatmap.label, &id.corner_name(side, view.params.size));
         }
-        self.quant_caption.set_text_content(Some(&view.caption));
+        set_text(&self.quant_caption, &view.caption);
         for (element, sum) in self.dq_sums.iter().zip(&view.double_sums) {
-            element.set_text_content(Some(sum));
+            set_text(element, sum);
         }
-        self.dq_caption.set_text_content(Some(&view.double_caption));
+        set_text(&self.dq_caption, &view.double_caption);
         let theme = self.theme;
         let code = view.params.code;
         paint_chart(&self.hist_chart, self.width, CHART_HEIGHT, |area| {
             histogram_chart(area, &view.histogram, code, &theme)
         })?;
-        self.hist_caption
-            .set_text_content(Some(&view.histogram_caption));
+        set_text(&self.hist_caption, &view.histogram_caption);
         Ok(())
     }
 
@@ -358,13 +351,14 @@ impl QloraView {
         for status in [&self.block_status, &self.loftq_status] {
             status.class_list().add_1("busy")?;
         }
-        self.block_status.set_text_content(Some(
+        set_text(
+            &self.block_status,
             "Computing every code at every block size in a background worker…",
-        ));
-        self.loftq_status.set_text_content(Some(&format!(
+        );
+        set_text(&self.loftq_status, &format!(
             "Computing the singular values of the {n}×{n} quantisation error in a background worker…",
             n = params.size
-        )));
+        ));
         self.channel
             .send(|job| Request::QuantError { job, params: asked })
     }
@@ -380,9 +374,10 @@ impl QloraView {
         self.received = Some((sigma, series));
         for status in [&self.block_status, &self.loftq_status] {
             status.class_list().remove_1("busy")?;
-            status.set_text_content(Some(&format!(
-                "Computed in {ms:.0} ms in a background worker."
-            )));
+            set_text(
+                status,
+                &format!("Computed in {ms:.0} ms in a background worker."),
+            );
         }
         self.paint_worker_figures(params)?;
         Ok(true)
@@ -403,12 +398,12 @@ impl QloraView {
         paint_chart(&self.block_chart, self.width, CHART_HEIGHT, |area| {
             block_size_chart(area, series, (params.code, params.block_size), &theme)
         })?;
-        self.block_caption.set_text_content(Some(&series.caption()));
+        set_text(&self.block_caption, &series.caption());
         if let Some(loftq) = self.loftq(params.rank) {
             paint_chart(&self.loftq_chart, self.width, CHART_HEIGHT, |area| {
                 loftq_chart(area, &loftq, &theme)
             })?;
-            self.loftq_caption.set_text_content(Some(&loftq.caption()));
+            set_text(&self.loftq_caption, &loftq.caption());
         }
         Ok(())
     }
@@ -416,9 +411,10 @@ impl QloraView {
 
 /// Says in `status` that its worker could not start.
 fn stopped(status: &Element) {
-    status.set_text_content(Some(
+    set_text(
+        status,
         "The background worker could not start: reload the page to try again.",
-    ));
+    );
     let _ = status.class_list().remove_1("busy");
 }
 
