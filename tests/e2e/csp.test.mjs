@@ -3,10 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPage, textOf } from './page.mjs';
-
-/** The policy from README.md, as a host site would serve it. */
-export const CSP =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; frame-ancestors 'self'";
+import { CSP } from './serve.mjs';
 
 let session, page;
 

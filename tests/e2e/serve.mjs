@@ -11,3 +11,7 @@ export const CHROMIUM = {
     '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
   ],
 };
+
+/** The strict Content-Security-Policy README.md gives for host sites. */
+export const CSP =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; frame-ancestors 'self'";
