@@ -171,9 +171,15 @@ impl ChapterView for LearnView {
 
     fn bind(page: &Rc<ChapterPage<Self>>) -> Result<(), JsValue> {
         let handlers = page.worker_handlers(
-            |page, data| match page.view.borrow_mut().on_answer(data) {
-                Ok(()) => super::datatable::refresh(&**page, &LEARN_FIGURES),
-                Err(err) => show_error(&format!("A figure could not be drawn: {}", describe(&err))),
+            |page, data| {
+                // The view's borrow ends before the data tables read it.
+                let answered = page.view.borrow_mut().on_answer(data);
+                match answered {
+                    Ok(()) => super::datatable::refresh(&**page, &LEARN_FIGURES),
+                    Err(err) => {
+                        show_error(&format!("A figure could not be drawn: {}", describe(&err)))
+                    }
+                }
             },
             |page| page.view.borrow_mut().on_stopped(),
         );

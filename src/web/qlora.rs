@@ -119,7 +119,9 @@ impl ChapterView for QloraView {
         let handlers = page.worker_handlers(
             |page, data| {
                 let params = QloraParams::from_state(&page.state.borrow().qlora);
-                match page.view.borrow_mut().on_answer(data, &params) {
+                // The view's borrow ends before the data tables read it.
+                let answered = page.view.borrow_mut().on_answer(data, &params);
+                match answered {
                     Ok(true) => {
                         super::datatable::refresh(&**page, &[FigureId::BlockSize, FigureId::Loftq])
                     }
